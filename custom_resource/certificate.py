@@ -1,0 +1,182 @@
+"""The certificate tasks: issue (Create or replacement), update in place, delete.
+
+Each task advances one idempotent step at a time (see ``progress.Task``) and never
+waits itself: the relay decides when to poll again or hand off to the next hop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .aws import Clients, error_code
+from .dns import change_records, plan_changes, records_by_domain
+from .progress import Done, Failed, Pending, Progress
+from .properties import CertificateProperties, DnsTarget
+
+TERMINAL_STATUSES = frozenset({"FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "INACTIVE", "EXPIRED"})
+REPLACES_TAG = "WaitForCertificate:Replaces"
+"""Set on a replacement certificate, naming the one it replaced, so a rollback finds it."""
+
+_CERT_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:acm:([a-z0-9-]+):\d{12}:certificate/[\w-]+$")
+
+
+def is_certificate_arn(value: str | None) -> bool:
+    return bool(value and _CERT_ARN.match(value))
+
+
+def region_of(arn: str) -> str:
+    match = _CERT_ARN.match(arn)
+    if not match:
+        raise ValueError(f"{arn!r} is not an ACM certificate ARN")
+    return match.group(1)
+
+
+def idempotency_token(*parts: str) -> str:
+    """ACM's IdempotencyToken: 32 word characters, the same for the same request."""
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def certificate_data(arn: str, domain_name: str) -> dict[str, str]:
+    """The Fn::GetAtt attributes of the resource."""
+    return {"Arn": arn, "DomainName": domain_name}
+
+
+def describe(clients: Clients, arn: str) -> dict[str, Any]:
+    certificate: dict[str, Any] = clients.acm(region_of(arn)).describe_certificate(
+        CertificateArn=arn
+    )["Certificate"]
+    return certificate
+
+
+def route53_for(clients: Clients) -> Any:
+    def client(target: DnsTarget) -> Any:
+        return clients.route53(target.role_arn, target.external_id)
+
+    return client
+
+
+@dataclass
+class IssueCertificate:
+    """Request a certificate (once), write its validation records, wait until ISSUED."""
+
+    props: CertificateProperties
+    clients: Clients
+    token: str
+    replaces: str | None = None
+    """On an Update replacement, the certificate being replaced (remembered in a tag)."""
+    arn: str | None = None
+
+    @property
+    def physical_id(self) -> str | None:
+        return self.arn
+
+    def step(self, memo: dict[str, Any]) -> Progress:
+        self.arn = self.arn or memo.get("CertificateArn") or self._request()
+        certificate = describe(self.clients, self.arn)
+        status = certificate["Status"]
+        if status == "ISSUED":
+            return Done(self.arn, certificate_data(self.arn, self.props.domain_name))
+        if status in TERMINAL_STATUSES:
+            reason = certificate.get("FailureReason", "no FailureReason given")
+            return Failed(f"ACM certificate {status}: {reason}", self.arn)
+        written = bool(memo.get("RecordsWritten"))
+        records = records_by_domain(certificate)
+        awaited = [name for name, _ in self.props.dns_targets if records.get(name, None) is None]
+        if self.props.dns_targets and not written:
+            if awaited:
+                return Pending(
+                    "ACM has not published the DNS validation record yet for " + ", ".join(awaited),
+                    {"CertificateArn": self.arn},
+                )
+            plan = plan_changes(records, self.props.dns_targets)
+            change_records("UPSERT", plan, route53_for(self.clients))
+            written = True
+        return Pending(
+            pending_detail(certificate, self.props),
+            {"CertificateArn": self.arn, "RecordsWritten": written},
+        )
+
+    def _request(self) -> str:
+        props = self.props
+        args: dict[str, Any] = {
+            "DomainName": props.domain_name,
+            "IdempotencyToken": self.token,
+            "KeyAlgorithm": props.key_algorithm,
+        }
+        if props.subject_alternative_names:
+            args["SubjectAlternativeNames"] = list(props.names)
+        if props.certificate_authority_arn:
+            args["CertificateAuthorityArn"] = props.certificate_authority_arn
+        else:
+            args["ValidationMethod"] = props.validation_method
+        if props.validation_domains:
+            args["DomainValidationOptions"] = [
+                {"DomainName": name, "ValidationDomain": domain}
+                for name, domain in props.validation_domains
+            ]
+        if props.transparency:
+            args["Options"] = {"CertificateTransparencyLoggingPreference": props.transparency}
+        tags = [{"Key": k, "Value": v} for k, v in props.tags]
+        if self.replaces and len(tags) < 50:
+            tags.append({"Key": REPLACES_TAG, "Value": self.replaces})
+        if tags:
+            args["Tags"] = tags
+        arn: str = self.clients.acm(props.region).request_certificate(**args)["CertificateArn"]
+        return arn
+
+
+def pending_detail(certificate: dict[str, Any], props: CertificateProperties) -> str:
+    """Which names still wait, and for DNS the CNAME each needs: what a user can act on."""
+    options = certificate.get("DomainValidationOptions", [])
+    waiting = [o for o in options if o.get("ValidationStatus") != "SUCCESS"] or options
+    names = ", ".join(o["DomainName"] for o in waiting) or props.domain_name
+    status = certificate.get("Status", "PENDING_VALIDATION")
+    if props.validation_method == "EMAIL" or props.certificate_authority_arn:
+        return f"certificate {status} for {names} (approve the validation e-mail)"
+    records = {
+        str(r) for r in records_by_domain({"DomainValidationOptions": waiting}).values() if r
+    }
+    cnames = "; ".join(sorted(records)) or "no validation record published yet"
+    return f"certificate {status} for {names}; validation record(s) needed: {cnames}"
+
+
+@dataclass
+class DeleteCertificate:
+    """Delete the certificate in its own region; wait while something still uses it."""
+
+    arn: str
+    clients: Clients
+
+    @property
+    def physical_id(self) -> str | None:
+        return self.arn
+
+    def step(self, memo: dict[str, Any]) -> Progress:
+        if not is_certificate_arn(self.arn):
+            return Done(self.arn)
+        acm = self.clients.acm(region_of(self.arn))
+        try:
+            acm.delete_certificate(CertificateArn=self.arn)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "ResourceNotFoundException":
+                return Done(self.arn)
+            if code != "ResourceInUseException":
+                raise
+            users = self._in_use_by(acm)
+            return Pending(f"certificate {self.arn} is still in use by: {users}", memo)
+        return Done(self.arn)
+
+    def _in_use_by(self, acm: Any) -> str:
+        try:
+            certificate = acm.describe_certificate(CertificateArn=self.arn)["Certificate"]
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return "nothing any more (deleted meanwhile)"
+            raise
+        return ", ".join(certificate.get("InUseBy", [])) or "a resource ACM did not name"

@@ -1,0 +1,100 @@
+"""Lambda entry point: check the event, then dispatch through crhelper to one hop.
+
+crhelper gives us request-type dispatch and JSON logs that carry the stack, logical id
+and request id. Everything that talks to CloudFormation is ours; the seam below switches
+off the three crhelper behaviours we must not inherit (see FACTS.md):
+
+- ``_set_timeout``: its watchdog would send FAILED with whatever physical id is current
+  (often empty) 0.5 s before the Lambda deadline, racing our hand-off to the next hop;
+- ``_cfn_response``: it would answer after every call, also when a hop handed off;
+- ``_send``: its sender retries forever, ignores the HTTP status and logs the URL.
+  The only callers left are crhelper's own failure paths; they answer through ours.
+
+``tests/test_crhelper_seam.py`` fails if an upgrade of crhelper moves this seam.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from crhelper import CfnResource
+
+from .lifecycle import Runtime, respond, run_hop
+from .progress import Failed
+from .request import CfnRequest, NotARequestError, mask_url, parse_request
+
+logger = logging.getLogger(__name__)
+
+
+class _Seam(CfnResource):
+    """crhelper's dispatch and logging, with its transport and watchdog switched off."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(
+            json_logging=True, log_level="INFO", boto_level="WARNING", sleep_on_delete=0
+        )
+        self.runtime = runtime
+        self.request: CfnRequest | None = None
+        self.context: Any = None
+        self.create(self._hop)
+        self.update(self._hop)
+        self.delete(self._hop)
+
+    def run(self, request: CfnRequest, context: Any) -> None:
+        self.request, self.context = request, context
+        try:
+            super().__call__(dict(request.event), context)
+        finally:
+            self.request, self.context = None, None
+
+    def _hop(self, event: dict[str, Any], context: Any) -> None:
+        assert self.request is not None
+        run_hop(self.request, context, self.runtime)
+
+    def _set_timeout(self) -> None:
+        """No watchdog: the relay hands off before the deadline."""
+
+    def _cfn_response(self, event: dict[str, Any]) -> None:
+        """The hop has already answered, or handed off to the next hop."""
+
+    def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
+        """crhelper's own failure paths answer FAILED through our sender."""
+        if self.request is None:
+            logger.error("crhelper failed outside a request: %s", reason)
+            return
+        respond(self.request, Failed(reason or "crhelper failed"), self.context, self.runtime)
+
+
+class Provider:
+    """Checks that an event is a CloudFormation request before anything else sees it."""
+
+    def __init__(self, runtime: Runtime | None = None) -> None:
+        self.runtime = runtime or Runtime()
+        self._seam = _Seam(self.runtime)
+
+    def __call__(self, event: Any, context: Any) -> None:
+        try:
+            request = parse_request(event)
+        except NotARequestError as exc:
+            logger.error("Ignoring an event that is not a CloudFormation request: %s", exc)
+            return
+        logger.info(
+            "%s %s (hop %d), response to %s",
+            request.request_type,
+            request.logical_resource_id,
+            request.relay.hop if request.relay else 1,
+            mask_url(request.response_url),
+        )
+        self._seam.run(request, context)
+
+
+_provider: Provider | None = None
+
+
+def handler(event: Any, context: Any) -> None:
+    """The function's Handler: ``custom_resource.handler.handler``."""
+    global _provider
+    if _provider is None:
+        _provider = Provider()
+    _provider(event, context)

@@ -1,0 +1,131 @@
+"""One hop of a request: choose the task, let the relay wait, answer exactly once.
+
+The physical-id rules live here and only here:
+- Create answers the certificate ARN; a Create that failed before any certificate
+  existed answers a marker that is not an ARN, so the rollback Delete succeeds at once.
+- Update keeps the PhysicalResourceId unless it replaced the certificate.
+- Delete never changes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .aws import Clients
+from .certificate import DeleteCertificate, IssueCertificate, idempotency_token
+from .progress import Done, Failed, HandedOff, Outcome, Task
+from .properties import PropertyError, parse_properties
+from .relay import LambdaContext, Relay, lambda_invoker
+from .request import CfnRequest
+from .response import Response, Sender, UnsafeResponseURLError, build_body, check_response_url
+from .settings import Settings
+from .update import plan_update
+
+logger = logging.getLogger(__name__)
+
+SEND_BUDGET_SECONDS = 30.0
+"""At most this long (and never past the Lambda time left) is spent delivering a response."""
+
+
+@dataclass
+class Runtime:
+    """Everything a hop talks to or depends on, passed in so tests substitute it."""
+
+    clients: Clients = field(default_factory=Clients)
+    settings: Settings = field(default_factory=Settings.from_environment)
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+    sender: Sender | None = None
+    invoke: Callable[[str, dict[str, Any]], None] | None = None
+
+    def relay(self) -> Relay:
+        invoke = self.invoke or lambda_invoker(self.clients.client("lambda"))
+        return Relay(self.settings, self.clock, self.sleep, invoke, self.rng)
+
+    def response_sender(self) -> Sender:
+        return self.sender or Sender(sleep=self.sleep, rng=self.rng)
+
+
+def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Outcome | None:
+    """Run one invocation; return what it ended with (None when it could not answer)."""
+    try:
+        check_response_url(request.response_url, runtime.settings.allow_loopback_response_url)
+    except UnsafeResponseURLError as exc:
+        logger.error("Refusing to answer: %s", exc)
+        return None
+    task: Task | None = None
+    try:
+        task, service_timeout = _task_for(request, runtime.clients)
+        outcome = (
+            runtime.relay().run(request, task, context, service_timeout)
+            if task
+            else Done(request.physical_resource_id or "")
+        )
+    except PropertyError as exc:
+        outcome = Failed(str(exc))
+    except Exception as exc:
+        logger.exception("Unexpected error")
+        outcome = Failed(f"{type(exc).__name__}: {exc}", task.physical_id if task else None)
+    if not isinstance(outcome, HandedOff):
+        respond(request, outcome, context, runtime)
+    return outcome
+
+
+def _task_for(request: CfnRequest, clients: Clients) -> tuple[Task | None, int]:
+    """The task this request needs (None: nothing to do) and the ServiceTimeout to honour."""
+    if request.request_type == "Delete":
+        timeout = _service_timeout(request.properties)
+        return DeleteCertificate(request.physical_resource_id or "", clients), timeout
+    props = parse_properties(request.properties)
+    token = idempotency_token(request.stack_id, request.logical_resource_id, request.request_id)
+    if request.request_type == "Create":
+        return IssueCertificate(props, clients, token), props.service_timeout
+    return plan_update(request, props, clients, token), props.service_timeout
+
+
+def _service_timeout(raw: dict[str, Any]) -> int:
+    """Delete must not fail on properties; fall back to the default on a bad value."""
+    try:
+        return parse_properties(raw).service_timeout
+    except PropertyError:
+        return 3600
+
+
+def physical_id_for(request: CfnRequest, outcome: Done | Failed) -> str:
+    if outcome.physical_id:
+        return outcome.physical_id
+    if request.physical_resource_id:
+        return request.physical_resource_id
+    return (
+        f"{request.logical_resource_id}-create-failed-"
+        + idempotency_token(request.stack_id, request.request_id)[:12]
+    )
+
+
+def respond(
+    request: CfnRequest, outcome: Done | Failed, context: LambdaContext, runtime: Runtime
+) -> bool:
+    """Send the one final response of this request."""
+    physical_id = physical_id_for(request, outcome)
+    if isinstance(outcome, Done):
+        response = Response("SUCCESS", physical_id, data=outcome.data)
+    else:
+        response = Response("FAILED", physical_id, reason=outcome.reason)
+    logger.info(
+        "Sending %s for %s %s (PhysicalResourceId %s)%s",
+        response.status,
+        request.request_type,
+        request.logical_resource_id,
+        physical_id,
+        f": {response.reason}" if response.reason else "",
+    )
+    budget = min(SEND_BUDGET_SECONDS, context.get_remaining_time_in_millis() / 1000 - 1)
+    return runtime.response_sender().send(
+        request.response_url, build_body(request, response), budget
+    )

@@ -1,0 +1,138 @@
+"""The waiting engine: poll a task, sleep between polls, re-invoke the function in time.
+
+A hop polls with a growing, jittered interval. When the Lambda time left would not cover
+the next sleep plus a safety margin, it invokes its own function asynchronously with the
+original event plus a ``RelayState`` and returns without answering. Past the deadline
+(derived from ServiceTimeout) the wait ends in ``Failed`` naming what was still pending.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from .aws import error_code, is_throttling, is_transient
+from .progress import Done, Failed, HandedOff, Outcome, Pending, Task
+from .request import CfnRequest, RelayState
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class LambdaContext(Protocol):
+    invoked_function_arn: str
+
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+Invoker = Callable[[str, dict[str, Any]], None]
+"""Starts the next hop: (function ARN, payload) -> None, raising if Lambda refused."""
+
+
+@dataclass(frozen=True)
+class Relay:
+    settings: Settings
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    invoke: Invoker
+    rng: random.Random
+
+    def first_state(self, service_timeout: int) -> RelayState:
+        now = self.clock()
+        reserve = min(self.settings.deadline_margin_seconds, service_timeout / 10)
+        return RelayState(
+            hop=1,
+            started_at=now,
+            deadline=now + service_timeout - reserve,
+            interval=self.settings.poll_min_seconds,
+        )
+
+    def run(
+        self, request: CfnRequest, task: Task, context: LambdaContext, service_timeout: int
+    ) -> Outcome:
+        state = request.relay or self.first_state(service_timeout)
+        memo, interval, detail = state.memo, state.interval, "the first step"
+        while True:
+            try:
+                progress = task.step(memo)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                _log_backoff(exc)
+                progress = Pending(detail, memo)
+                interval = min(self.settings.poll_max_seconds, interval * 2)
+            if not isinstance(progress, Pending):
+                return progress
+            memo, detail = progress.memo, progress.detail
+            now = self.clock()
+            if now >= state.deadline:
+                minutes = (now - state.started_at) / 60
+                return Failed(
+                    f"Gave up after {minutes:.0f} min, before CloudFormation's ServiceTimeout; "
+                    f"still pending: {detail}",
+                    task.physical_id,
+                )
+            wait = min(interval * self.rng.uniform(0.75, 1.0), state.deadline - now)
+            left = context.get_remaining_time_in_millis() / 1000
+            if left - wait < self.settings.handoff_margin_seconds:
+                return self._hand_off(request, task, context, replace(state, memo=memo), interval)
+            logger.info(
+                "Hop %d, %.0f s elapsed, waiting %.1f s: %s",
+                state.hop,
+                now - state.started_at,
+                wait,
+                detail,
+            )
+            self.sleep(wait)
+            interval = min(self.settings.poll_max_seconds, interval * self.settings.poll_growth)
+
+    def _hand_off(
+        self,
+        request: CfnRequest,
+        task: Task,
+        context: LambdaContext,
+        state: RelayState,
+        interval: float,
+    ) -> Outcome:
+        following = replace(state, hop=state.hop + 1, interval=interval)
+        payload = request.with_relay(following)
+        try:
+            self.invoke(context.invoked_function_arn, payload)
+        except Exception as exc:
+            logger.error("Re-invocation for hop %d refused: %s", following.hop, exc)
+            return Failed(
+                f"Could not re-invoke the provider function to keep waiting "
+                f"({error_code(exc) or type(exc).__name__}: {exc}); "
+                "check its lambda:InvokeFunction permission and RecursiveLoop setting",
+                task.physical_id,
+            )
+        logger.info("Handed off to hop %d", following.hop)
+        return HandedOff(following.hop)
+
+
+def _log_backoff(exc: Exception) -> None:
+    """Throttling and 5xx answers double the poll interval instead of failing the wait."""
+    kind = "throttled" if is_throttling(exc) else "transient error"
+    logger.warning("AWS %s (%s), backing off: %s", kind, error_code(exc) or type(exc).__name__, exc)
+
+
+def lambda_invoker(lambda_client: Any) -> Invoker:
+    """Invoke a function asynchronously (InvocationType Event) and check Lambda accepted it."""
+
+    def invoke(function_arn: str, payload: dict[str, Any]) -> None:
+        answer = lambda_client.invoke(
+            FunctionName=function_arn,
+            InvocationType="Event",
+            Payload=json.dumps(payload).encode(),
+        )
+        if answer.get("StatusCode") != 202:
+            raise RuntimeError(f"Lambda answered {answer.get('StatusCode')} instead of 202")
+
+    return invoke
+
+
+__all__ = ["Done", "Failed", "HandedOff", "LambdaContext", "Relay", "lambda_invoker"]

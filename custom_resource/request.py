@@ -1,0 +1,145 @@
+"""The CloudFormation request as a typed object, and the relay state carried across hops.
+
+Anything that is not a well-formed CloudFormation custom-resource request is rejected
+here, before any response could be sent to an address taken from it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+from urllib.parse import urlsplit
+
+RequestType = Literal["Create", "Update", "Delete"]
+REQUEST_TYPES: tuple[RequestType, ...] = ("Create", "Update", "Delete")
+
+RELAY_KEY = "WaitForCertificate"
+"""The one namespaced key of a re-invocation payload that holds our relay state."""
+
+_REQUIRED_STRINGS = (
+    "RequestType",
+    "ResponseURL",
+    "StackId",
+    "RequestId",
+    "LogicalResourceId",
+    "ResourceType",
+)
+
+
+class NotARequestError(ValueError):
+    """The Lambda event is not a CloudFormation custom-resource request."""
+
+
+@dataclass(frozen=True)
+class RelayState:
+    """What one hop hands to the next: where the wait stands and the task's own memo."""
+
+    hop: int
+    started_at: float
+    deadline: float
+    interval: float
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "Hop": self.hop,
+            "StartedAt": self.started_at,
+            "Deadline": self.deadline,
+            "Interval": self.interval,
+            "Memo": self.memo,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Any) -> RelayState:
+        if not isinstance(raw, dict):
+            raise NotARequestError(f"{RELAY_KEY} must be an object")
+        try:
+            hop, started, deadline, interval = (
+                raw["Hop"],
+                raw["StartedAt"],
+                raw["Deadline"],
+                raw["Interval"],
+            )
+            memo = raw.get("Memo", {})
+        except KeyError as exc:
+            raise NotARequestError(f"{RELAY_KEY} lacks {exc.args[0]}") from None
+        numbers = (hop, started, deadline, interval)
+        if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
+            raise NotARequestError(f"{RELAY_KEY} holds a non-numeric value")
+        if not isinstance(memo, dict) or not isinstance(hop, int) or hop < 1:
+            raise NotARequestError(f"{RELAY_KEY} is malformed")
+        return cls(int(hop), float(started), float(deadline), float(interval), memo)
+
+
+@dataclass(frozen=True)
+class CfnRequest:
+    """A CloudFormation custom-resource request (plus relay state on later hops)."""
+
+    request_type: RequestType
+    response_url: str
+    stack_id: str
+    request_id: str
+    logical_resource_id: str
+    resource_type: str
+    physical_resource_id: str | None
+    properties: dict[str, Any]
+    old_properties: dict[str, Any] | None
+    relay: RelayState | None
+    event: dict[str, Any]
+    """The CloudFormation event as received, without relay state: what a next hop gets."""
+
+    @property
+    def masked_response_url(self) -> str:
+        return mask_url(self.response_url)
+
+    def with_relay(self, state: RelayState) -> dict[str, Any]:
+        """The payload for the next hop: the original event plus the relay state."""
+        payload = copy.deepcopy(self.event)
+        payload[RELAY_KEY] = state.to_json()
+        return payload
+
+
+def parse_request(event: Any) -> CfnRequest:
+    """Check the event's shape and type it; raise NotARequestError for anything else."""
+    if not isinstance(event, dict):
+        raise NotARequestError(f"event is a {type(event).__name__}, not an object")
+    for key in _REQUIRED_STRINGS:
+        value = event.get(key)
+        if not isinstance(value, str) or not value:
+            raise NotARequestError(f"{key} is missing or not a non-empty string")
+    request_type = event["RequestType"]
+    if request_type not in REQUEST_TYPES:
+        raise NotARequestError(f"RequestType {request_type!r} is not Create, Update or Delete")
+    if not urlsplit(event["ResponseURL"]).netloc:
+        raise NotARequestError("ResponseURL is not an absolute URL")
+    properties = event.get("ResourceProperties", {})
+    old_properties = event.get("OldResourceProperties")
+    physical_id = event.get("PhysicalResourceId")
+    if not isinstance(properties, dict):
+        raise NotARequestError("ResourceProperties is not an object")
+    if request_type == "Update" and not isinstance(old_properties, dict):
+        raise NotARequestError("an Update lacks OldResourceProperties")
+    if request_type != "Create" and (not isinstance(physical_id, str) or not physical_id):
+        raise NotARequestError(f"a {request_type} lacks PhysicalResourceId")
+    relay = RelayState.from_json(event[RELAY_KEY]) if RELAY_KEY in event else None
+    original = {k: v for k, v in event.items() if k != RELAY_KEY}
+    return CfnRequest(
+        request_type=cast(RequestType, request_type),
+        response_url=event["ResponseURL"],
+        stack_id=event["StackId"],
+        request_id=event["RequestId"],
+        logical_resource_id=event["LogicalResourceId"],
+        resource_type=event["ResourceType"],
+        physical_resource_id=physical_id if isinstance(physical_id, str) else None,
+        properties=copy.deepcopy(properties),
+        old_properties=copy.deepcopy(old_properties) if isinstance(old_properties, dict) else None,
+        relay=relay,
+        event=copy.deepcopy(original),
+    )
+
+
+def mask_url(url: str) -> str:
+    """A pre-signed URL is a credential: keep scheme, host and path, drop the signature."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}" + ("?***" if parts.query else "")

@@ -1,0 +1,132 @@
+"""Shared fixtures: moto-backed AWS, a fake clock, the in-process Lambda and a response sink."""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="eu-west-1",
+    AWS_REGION="eu-west-1",
+)
+os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from moto import mock_aws, settings
+from moto.acm.models import CertBundle, acm_backends
+
+from custom_resource.aws import Clients
+from custom_resource.handler import Provider
+from custom_resource.lifecycle import Runtime
+from custom_resource.response import Sender
+from custom_resource.settings import Settings
+from tools.local_lambda import FUNCTION_ARN, FakeClock, LocalLambda, ResponseSink
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/demo/5b1c6f60-11ef-9f1a-0a1b2c3d4e5f"
+RESPONSE_URL = (
+    "https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/"
+    "arn%3Aaws%3Acloudformation/response?X-Amz-Signature=secret-signature"
+)
+
+
+def make_event(request_type: str = "Create", **properties: Any) -> dict[str, Any]:
+    """A CloudFormation request as Lambda delivers it; property values as strings."""
+    event: dict[str, Any] = {
+        "RequestType": request_type,
+        "ServiceToken": FUNCTION_ARN,
+        "ResponseURL": RESPONSE_URL,
+        "StackId": STACK_ID,
+        "RequestId": str(uuid.uuid4()),
+        "LogicalResourceId": "Certificate",
+        "ResourceType": "Custom::WaitForCertificate",
+        "ResourceProperties": {"ServiceToken": FUNCTION_ARN, **properties},
+    }
+    return event
+
+
+@dataclass
+class World:
+    """One test's AWS (moto), clock, Lambda runner and CloudFormation response sink."""
+
+    session: Any
+    clock: FakeClock
+    sink: ResponseSink
+    runtime: Runtime
+    provider: Provider
+    lam: LocalLambda
+
+    def acm(self, region: str = REGION) -> Any:
+        return self.session.client("acm", region_name=region)
+
+    def route53(self) -> Any:
+        return self.session.client("route53")
+
+    def certificates(self, region: str = REGION) -> list[Any]:
+        return list(acm_backends[ACCOUNT][region]._certificates.values())
+
+    def set_status(self, status: str, region: str = REGION, reason: str | None = None) -> None:
+        for cert in self.certificates(region):
+            cert.status = status
+            if reason:
+                cert.failure_reason = reason
+
+    def issue_after(self, seconds: float, region: str = REGION) -> None:
+        self.clock.at(seconds, lambda: self.set_status("ISSUED", region))
+
+    def hosted_zone(self, name: str = "example.com") -> str:
+        zone = self.route53().create_hosted_zone(Name=name, CallerReference=str(uuid.uuid4()))
+        return str(zone["HostedZone"]["Id"]).removeprefix("/hostedzone/")
+
+    def records(self, zone_id: str) -> list[dict[str, Any]]:
+        sets = self.route53().list_resource_record_sets(HostedZoneId=zone_id)
+        return [r for r in sets["ResourceRecordSets"] if r["Type"] == "CNAME"]
+
+
+def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0) -> World:
+    session = boto3.Session(region_name=REGION)
+    clock = FakeClock()
+    sink = ResponseSink(clock=clock)
+    rng = random.Random(7)
+    runtime = Runtime(
+        clients=Clients(session),
+        settings=settings_ or Settings(),
+        clock=clock,
+        sleep=clock.sleep,
+        rng=rng,
+        sender=Sender(sleep=clock.sleep, rng=rng, put=sink.put),
+    )
+    provider = Provider(runtime)
+    lam = LocalLambda(session, provider, clock, budget_seconds=budget_seconds)
+    return World(session, clock, sink, runtime, provider, lam)
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """moto with certificates that stay PENDING_VALIDATION until a test says otherwise."""
+    monkeypatch.setattr(settings, "ACM_VALIDATION_WAIT", 10**9)
+    monkeypatch.setattr(CertBundle, "describe", _describe_with_failure_reason)
+    with mock_aws():
+        yield build_world()
+
+
+_moto_describe = CertBundle.describe
+
+
+def _describe_with_failure_reason(self: Any) -> dict[str, Any]:
+    """moto keeps no FailureReason; tests set one on the backend to see it passed on."""
+    described: dict[str, Any] = _moto_describe(self)
+    if getattr(self, "failure_reason", None):
+        described["Certificate"]["FailureReason"] = self.failure_reason
+    return described
