@@ -49,8 +49,16 @@ class _Seam(CfnResource):
             self.request, self.context = None, None
 
     def _hop(self, event: dict[str, Any], context: Any) -> None:
-        assert self.request is not None
-        run_hop(self.request, context, self.runtime)
+        request = self.request
+        assert request is not None
+        logger.info(
+            "%s %s (hop %d), response to %s",
+            request.request_type,
+            request.logical_resource_id,
+            request.relay.hop if request.relay else 1,
+            mask_url(request.response_url),
+        )
+        run_hop(request, context, self.runtime)
 
     def _set_timeout(self) -> None:
         """No watchdog: the relay hands off before the deadline."""
@@ -79,13 +87,6 @@ class Provider:
         except NotARequestError as exc:
             logger.error("Ignoring an event that is not a CloudFormation request: %s", exc)
             return
-        logger.info(
-            "%s %s (hop %d), response to %s",
-            request.request_type,
-            request.logical_resource_id,
-            request.relay.hop if request.relay else 1,
-            mask_url(request.response_url),
-        )
         self._seam.run(request, context)
 
 

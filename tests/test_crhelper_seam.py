@@ -1,0 +1,88 @@
+"""The seam between crhelper and our code: fails if a crhelper upgrade moves it."""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from importlib.metadata import version
+from pathlib import Path
+
+import crhelper.resource_helper
+import pytest
+from crhelper import CfnResource
+
+from tests.conftest import World, make_event
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_crhelper_is_the_pinned_version() -> None:
+    pinned = (ROOT / "requirements.txt").read_text()
+    assert f"crhelper=={version('crhelper')}" in pinned
+
+
+@pytest.mark.parametrize("name", ["_set_timeout", "_cfn_response", "_send", "_wrap_function"])
+def test_the_methods_we_override_or_rely_on_still_exist(name: str) -> None:
+    assert callable(getattr(CfnResource, name))
+
+
+def test_signatures_we_override_are_unchanged() -> None:
+    assert list(inspect.signature(CfnResource._cfn_response).parameters) == ["self", "event"]
+    assert list(inspect.signature(CfnResource._set_timeout).parameters) == ["self"]
+    assert list(inspect.signature(CfnResource._send).parameters)[:3] == ["self", "status", "reason"]
+
+
+def test_dispatch_runs_our_hop_without_watchdog_or_crhelper_sender(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("crhelper's own sender must never run")
+
+    monkeypatch.setattr(crhelper.resource_helper, "_send_response", forbidden)
+    monkeypatch.setattr(crhelper.utils, "_send_response", forbidden)
+    started: list[threading.Timer] = []
+    monkeypatch.setattr(threading.Timer, "start", lambda self: started.append(self))
+    world.issue_after(5)
+
+    world.lam.run(make_event(DomainName="example.com"))
+
+    assert started == [], "crhelper's watchdog timer was started"
+    assert [b["Status"] for b in world.sink.bodies] == ["SUCCESS"]
+
+
+def test_crhelper_failure_path_answers_through_our_sender(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_log_setup(self: CfnResource, event: object, context: object) -> None:
+        raise RuntimeError("logging setup broke")
+
+    monkeypatch.setattr(CfnResource, "_log_setup", broken_log_setup)
+    world.lam.run(make_event(DomainName="example.com"))
+
+    [body] = world.sink.bodies
+    assert body["Status"] == "FAILED"
+    assert "logging setup broke" in body["Reason"]
+    assert body["PhysicalResourceId"]
+    assert world.certificates() == []
+
+
+def test_logs_are_json_with_stack_logical_id_and_request_id(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import logging
+
+    handler = logging.StreamHandler()
+    logging.getLogger().addHandler(handler)
+    try:
+        world.issue_after(5)
+        event = make_event(DomainName="example.com")
+        world.lam.run(event)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    assert lines, "nothing was logged"
+    assert all(line["RequestId"] == event["RequestId"] for line in lines)
+    assert all(line["LogicalResourceId"] == "Certificate" for line in lines)
+    assert all(line["StackId"] == event["StackId"] for line in lines)
+    assert not any("secret-signature" in json.dumps(line) for line in lines)
