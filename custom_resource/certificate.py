@@ -6,6 +6,7 @@ waits itself: the relay decides when to poll again or hand off to the next hop.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .aws import Clients, error_code
-from .dns import change_records, plan_changes, records_by_domain
+from .dns import ValidationRecord, change_records, plan_changes, records_by_domain
 from .progress import Done, Failed, Pending, Progress
 from .properties import CertificateProperties, DnsTarget
 
@@ -147,10 +148,15 @@ def pending_detail(certificate: dict[str, Any], props: CertificateProperties) ->
 
 @dataclass
 class DeleteCertificate:
-    """Delete the certificate in its own region; wait while something still uses it."""
+    """Delete the certificate in its own region; wait while something still uses it.
+
+    With RemoveValidationRecords, the records this resource wrote are deleted afterwards,
+    except those another certificate in the region still needs (records are per name).
+    """
 
     arn: str
     clients: Clients
+    props: CertificateProperties | None = None
 
     @property
     def physical_id(self) -> str | None:
@@ -160,17 +166,36 @@ class DeleteCertificate:
         if not is_certificate_arn(self.arn):
             return Done(self.arn)
         acm = self.clients.acm(region_of(self.arn))
+        if self.props and self.props.remove_validation_records and "Records" not in memo:
+            memo = {**memo, "Records": self._records_to_remove()}
         try:
             acm.delete_certificate(CertificateArn=self.arn)
         except ClientError as exc:
             code = error_code(exc)
-            if code == "ResourceNotFoundException":
-                return Done(self.arn)
-            if code != "ResourceInUseException":
+            if code == "ResourceInUseException":
+                users = self._in_use_by(acm)
+                return Pending(f"certificate {self.arn} is still in use by: {users}", memo)
+            if code != "ResourceNotFoundException":
                 raise
-            users = self._in_use_by(acm)
-            return Pending(f"certificate {self.arn} is still in use by: {users}", memo)
+        remove_unshared_records(self.clients, region_of(self.arn), memo.get("Records", []))
         return Done(self.arn)
+
+    def _records_to_remove(self) -> list[dict[str, Any]]:
+        assert self.props is not None
+        try:
+            certificate = describe(self.clients, self.arn)
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return []
+            raise
+        records = records_by_domain(certificate)
+        entries: dict[tuple[DnsTarget, str], dict[str, Any]] = {}
+        for name, target in self.props.dns_targets:
+            record = records.get(name)
+            if record is not None:
+                entry = {"Domain": name, **dataclasses.asdict(target), **dataclasses.asdict(record)}
+                entries.setdefault((target, record.name), entry)
+        return list(entries.values())
 
     def _in_use_by(self, acm: Any) -> str:
         try:
@@ -180,3 +205,42 @@ class DeleteCertificate:
                 return "nothing any more (deleted meanwhile)"
             raise
         return ", ".join(certificate.get("InUseBy", [])) or "a resource ACM did not name"
+
+
+def _base_name(name: str) -> str:
+    """``*.x`` and ``x`` share one validation record."""
+    return name.removeprefix("*.").lower()
+
+
+def names_in_use(clients: Clients, region: str) -> set[str]:
+    """Base names of every certificate left in the region, whatever its key type or status."""
+    acm = clients.acm(region)
+    names: set[str] = set()
+    key_types = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1"]
+    key_types += ["EC_secp384r1", "EC_secp521r1"]
+    for page in acm.get_paginator("list_certificates").paginate(Includes={"keyTypes": key_types}):
+        for summary in page.get("CertificateSummaryList", []):
+            listed = summary.get("SubjectAlternativeNameSummaries")
+            if listed is None or summary.get("HasAdditionalSubjectAlternativeNames"):
+                listed = describe(clients, summary["CertificateArn"]).get(
+                    "SubjectAlternativeNames", []
+                )
+            names.update(_base_name(n) for n in [summary.get("DomainName", ""), *listed] if n)
+    return names
+
+
+def remove_unshared_records(clients: Clients, region: str, records: list[dict[str, Any]]) -> None:
+    """Delete each recorded validation record no remaining certificate still needs."""
+    if not records:
+        return
+    still_needed = names_in_use(clients, region)
+    for entry in records:
+        if _base_name(entry["Domain"]) in still_needed:
+            continue
+        target = DnsTarget(entry["hosted_zone_id"], entry["role_arn"], entry["external_id"])
+        record = ValidationRecord(entry["name"], entry["type"], entry["value"])
+        try:
+            change_records("DELETE", {target: [record]}, route53_for(clients))
+        except ClientError as exc:
+            if error_code(exc) != "InvalidChangeBatch":
+                raise

@@ -17,9 +17,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .aws import Clients
-from .certificate import DeleteCertificate, IssueCertificate, idempotency_token
+from .certificate import (
+    DeleteCertificate,
+    IssueCertificate,
+    idempotency_token,
+    is_certificate_arn,
+    region_of,
+)
 from .progress import Done, Failed, HandedOff, Outcome, Task
-from .properties import PropertyError, parse_properties
+from .properties import (
+    DEFAULT_SERVICE_TIMEOUT,
+    CertificateProperties,
+    PropertyError,
+    parse_properties,
+)
 from .relay import LambdaContext, Relay, lambda_invoker
 from .request import CfnRequest
 from .response import Response, Sender, UnsafeResponseURLError, build_body, check_response_url
@@ -72,29 +83,46 @@ def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Ou
     except Exception as exc:
         logger.exception("Unexpected error")
         outcome = Failed(f"{type(exc).__name__}: {exc}", task.physical_id if task else None)
+    if isinstance(outcome, Failed) and request.request_type == "Update":
+        outcome = abandon_replacement(request, outcome, runtime.clients)
     if not isinstance(outcome, HandedOff):
         respond(request, outcome, context, runtime)
     return outcome
 
 
+def abandon_replacement(request: CfnRequest, failed: Failed, clients: Clients) -> Failed:
+    """A failed Update keeps the old resource: delete the replacement it had requested.
+
+    CloudFormation ignores the PhysicalResourceId of a FAILED Update, so a replacement
+    certificate would otherwise leak.
+    """
+    replacement = failed.physical_id
+    if not is_certificate_arn(replacement) or replacement == request.physical_resource_id:
+        return failed
+    assert replacement is not None
+    try:
+        clients.acm(region_of(replacement)).delete_certificate(CertificateArn=replacement)
+        note = f"the replacement certificate {replacement} was deleted"
+    except Exception as exc:
+        logger.exception("Could not delete the replacement certificate")
+        note = f"delete the replacement certificate {replacement} by hand ({exc})"
+    return Failed(f"{failed.reason} ({note})", request.physical_resource_id)
+
+
 def _task_for(request: CfnRequest, clients: Clients) -> tuple[Task | None, int]:
     """The task this request needs (None: nothing to do) and the ServiceTimeout to honour."""
     if request.request_type == "Delete":
-        timeout = _service_timeout(request.properties)
-        return DeleteCertificate(request.physical_resource_id or "", clients), timeout
+        try:
+            props: CertificateProperties | None = parse_properties(request.properties)
+        except PropertyError:
+            props = None
+        timeout = props.service_timeout if props else DEFAULT_SERVICE_TIMEOUT
+        return DeleteCertificate(request.physical_resource_id or "", clients, props), timeout
     props = parse_properties(request.properties)
     token = idempotency_token(request.stack_id, request.logical_resource_id, request.request_id)
     if request.request_type == "Create":
         return IssueCertificate(props, clients, token), props.service_timeout
     return plan_update(request, props, clients, token), props.service_timeout
-
-
-def _service_timeout(raw: dict[str, Any]) -> int:
-    """Delete must not fail on properties; fall back to the default on a bad value."""
-    try:
-        return parse_properties(raw).service_timeout
-    except PropertyError:
-        return 3600
 
 
 def physical_id_for(request: CfnRequest, outcome: Done | Failed) -> str:

@@ -68,8 +68,15 @@ def plan_update(
 
 
 def _comparable(props: CertificateProperties) -> CertificateProperties:
-    """Properties that do not touch the certificate are not a change."""
-    return dataclasses.replace(props, service_timeout=0, remove_validation_records=False)
+    """Order, ServiceTimeout and RemoveValidationRecords do not change the certificate."""
+    return dataclasses.replace(
+        props,
+        subject_alternative_names=tuple(sorted(props.subject_alternative_names)),
+        dns_targets=tuple(sorted(props.dns_targets, key=lambda entry: entry[0])),
+        validation_domains=tuple(sorted(props.validation_domains)),
+        service_timeout=0,
+        remove_validation_records=False,
+    )
 
 
 def replaced_certificate(

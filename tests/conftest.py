@@ -56,6 +56,20 @@ def make_event(request_type: str = "Create", **properties: Any) -> dict[str, Any
     return event
 
 
+class _HttpAnswer:
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+
+
+def error_answer(code: str, message: str, status: int = 400) -> tuple[Any, dict[str, Any]]:
+    """What a ``before-call`` hook returns to make botocore raise ``code``."""
+    parsed: dict[str, Any] = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return _HttpAnswer(status), parsed
+
+
 @dataclass
 class World:
     """One test's AWS (moto), clock, Lambda runner and CloudFormation response sink."""
@@ -66,6 +80,32 @@ class World:
     runtime: Runtime
     provider: Provider
     lam: LocalLambda
+    calls: list[str]
+    hooks: dict[str, Any]
+    """Per operation (e.g. ``acm.DeleteCertificate``): params -> None, or an answer to fake."""
+
+    def calls_to(self, operation: str) -> int:
+        return sum(1 for call in self.calls if call.endswith(operation))
+
+    def in_use(self, arn: str, users: list[str]) -> None:
+        """Make ACM refuse DeleteCertificate (as AWS does) while ``users`` hold ``arn``."""
+        region = arn.split(":")[3]
+        acm_backends[ACCOUNT][region]._certificates[arn].in_use_by = users
+
+        def refuse(params: dict[str, Any]) -> Any:
+            cert = acm_backends[ACCOUNT][region]._certificates.get(arn)
+            if cert is not None and cert.in_use_by and arn in str(params.get("body")):
+                return error_answer("ResourceInUseException", f"{arn} is in use")
+            return None
+
+        self.hooks["acm.DeleteCertificate"] = refuse
+
+    def release_after(self, seconds: float, arn: str) -> None:
+        region = arn.split(":")[3]
+        self.clock.at(seconds, lambda: setattr(self.cert(arn, region), "in_use_by", []))
+
+    def cert(self, arn: str, region: str = REGION) -> Any:
+        return acm_backends[ACCOUNT][region]._certificates[arn]
 
     def acm(self, region: str = REGION) -> Any:
         return self.session.client("acm", region_name=region)
@@ -96,6 +136,17 @@ class World:
 
 def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0) -> World:
     session = boto3.Session(region_name=REGION)
+    calls: list[str] = []
+    hooks: dict[str, Any] = {}
+
+    def before_call(event_name: str, params: dict[str, Any], **_: Any) -> Any:
+        """Clients copy the session's hooks when built: one hook dispatches to later ones."""
+        operation = event_name.removeprefix("before-call.")
+        calls.append(operation)
+        hook = hooks.get(operation)
+        return hook(params) if hook else None
+
+    session.events.register("before-call", before_call)
     clock = FakeClock()
     sink = ResponseSink(clock=clock)
     rng = random.Random(7)
@@ -109,7 +160,7 @@ def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0
     )
     provider = Provider(runtime)
     lam = LocalLambda(session, provider, clock, budget_seconds=budget_seconds)
-    return World(session, clock, sink, runtime, provider, lam)
+    return World(session, clock, sink, runtime, provider, lam, calls, hooks)
 
 
 @pytest.fixture

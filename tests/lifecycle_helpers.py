@@ -1,0 +1,50 @@
+"""Events as CloudFormation sends them after a Create: Update (and rollback) and Delete."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+from tests.conftest import World, make_event
+
+
+def create(world: World, **props: Any) -> tuple[str, dict[str, Any]]:
+    """Run a Create to SUCCESS; return the certificate ARN and the properties sent."""
+    world.clock.at(world.clock.elapsed + 30, lambda: world.set_status("ISSUED"))
+    region = props.get("Region")
+    if region:
+        world.clock.at(world.clock.elapsed + 30, lambda: world.set_status("ISSUED", region))
+    event = make_event(**props)
+    world.lam.run(event)
+    body = world.sink.last
+    assert body["Status"] == "SUCCESS", body
+    return body["PhysicalResourceId"], event["ResourceProperties"]
+
+
+def update_event(
+    physical_id: str, old: dict[str, Any], new: dict[str, Any] | None = None, **changes: Any
+) -> dict[str, Any]:
+    """An Update from ``old`` to ``new`` (or to ``old`` with ``changes``; None removes)."""
+    if new is None:
+        new = {**copy.deepcopy(old), **changes}
+        new = {k: v for k, v in new.items() if v is not None}
+    event = make_event("Update")
+    event["ResourceProperties"] = new
+    event["OldResourceProperties"] = copy.deepcopy(old)
+    event["PhysicalResourceId"] = physical_id
+    return event
+
+
+def rollback_of(update: dict[str, Any], physical_id: str) -> dict[str, Any]:
+    """CloudFormation's update rollback: the same Update with old and new swapped."""
+    event = update_event(physical_id, update["ResourceProperties"], update["OldResourceProperties"])
+    event["RequestId"] = str(uuid.uuid4())
+    return event
+
+
+def delete_event(physical_id: str, props: dict[str, Any]) -> dict[str, Any]:
+    event = make_event("Delete")
+    event["ResourceProperties"] = copy.deepcopy(props)
+    event["PhysicalResourceId"] = physical_id
+    return event

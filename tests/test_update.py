@@ -1,0 +1,210 @@
+"""Update (SPEC section 4): in place, replacement, no change, rollback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from custom_resource.certificate import REPLACES_TAG
+from tests.conftest import World
+from tests.lifecycle_helpers import create, rollback_of, update_event
+
+
+def tags_of(world: World, arn: str, region: str = "eu-west-1") -> dict[str, str]:
+    listed = world.acm(region).list_tags_for_certificate(CertificateArn=arn)["Tags"]
+    return {t["Key"]: t.get("Value", "") for t in listed}
+
+
+def test_tags_added_changed_and_removed_in_place(world: World) -> None:
+    arn, props = create(
+        world,
+        DomainName="example.com",
+        Tags=[
+            {"Key": "keep", "Value": "1"},
+            {"Key": "change", "Value": "a"},
+            {"Key": "drop", "Value": "x"},
+        ],
+    )
+    tags = [
+        {"Key": "keep", "Value": "1"},
+        {"Key": "change", "Value": "b"},
+        {"Key": "new", "Value": "n"},
+    ]
+    world.lam.run(update_event(arn, props, Tags=tags))
+
+    assert world.sink.last["Status"] == "SUCCESS"
+    assert world.sink.last["PhysicalResourceId"] == arn
+    assert world.sink.last["Data"]["Arn"] == arn
+    assert tags_of(world, arn) == {"keep": "1", "change": "b", "new": "n"}
+    assert len(world.certificates()) == 1
+
+
+def test_transparency_preference_changes_in_place(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arn, props = create(world, DomainName="example.com")
+    seen: list[dict[str, Any]] = []
+
+    def update_options(params: dict[str, Any]) -> Any:  # moto lacks this API
+        import json
+
+        seen.append(json.loads(params["body"]))
+        world.cert(arn).cert_options = json.loads(params["body"])["Options"]
+        return type("Ok", (), {"status_code": 200})(), {"ResponseMetadata": {}}
+
+    world.hooks["acm.UpdateCertificateOptions"] = update_options
+    world.lam.run(update_event(arn, props, CertificateTransparencyLoggingPreference="DISABLED"))
+
+    assert seen == [
+        {"CertificateArn": arn, "Options": {"CertificateTransparencyLoggingPreference": "DISABLED"}}
+    ]
+    assert world.sink.last["PhysicalResourceId"] == arn
+    assert world.sink.last["Status"] == "SUCCESS"
+    assert len(world.certificates()) == 1
+
+
+def test_changed_hosted_zone_writes_records_there_and_keeps_the_certificate(world: World) -> None:
+    old_zone, new_zone = world.hosted_zone("example.com"), world.hosted_zone("example.com")
+    arn, props = create(world, DomainName="example.com", HostedZoneId=old_zone)
+    assert len(world.records(old_zone)) == 1 and world.records(new_zone) == []
+
+    world.lam.run(update_event(arn, props, HostedZoneId=new_zone))
+
+    assert world.sink.last["PhysicalResourceId"] == arn
+    assert [r["Name"] for r in world.records(new_zone)] == [
+        "_d930b28be6c5927595552b219965053e.example.com."
+    ]
+    assert len(world.certificates()) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"DomainName": "example.org"},
+        {"SubjectAlternativeNames": ["www.example.com"]},
+        {"ValidationMethod": "EMAIL"},
+        {"KeyAlgorithm": "EC_prime256v1"},
+        {"Region": "us-east-1"},
+        {
+            "CertificateAuthorityArn": (
+                "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/abc-1"
+            )
+        },
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_other_changes_request_a_replacement(world: World, change: dict[str, Any]) -> None:
+    arn, props = create(world, DomainName="example.com")
+    region = change.get("Region", "eu-west-1")
+    world.issue_after(world.clock.elapsed + 20 * 60, region)
+    before = world.calls_to("acm.RequestCertificate")
+
+    invocations = world.lam.run(update_event(arn, props, **change))
+
+    new_arn = world.sink.last["PhysicalResourceId"]
+    assert world.sink.last["Status"] == "SUCCESS"
+    assert new_arn != arn and f":{region}:" in new_arn
+    assert world.sink.last["Data"]["Arn"] == new_arn
+    assert world.calls_to("acm.RequestCertificate") == before + 1
+    assert world.cert(arn) is not None, "the old certificate is left for CloudFormation's cleanup"
+    assert tags_of(world, new_arn, region)[REPLACES_TAG] == arn
+    if "CertificateAuthorityArn" not in change:
+        assert len(invocations) >= 2, "the replacement was waited for through the relay"
+
+
+def test_replacement_token_differs_from_the_original(world: World) -> None:
+    import json
+
+    tokens: list[str] = []
+    world.hooks["acm.RequestCertificate"] = lambda params: tokens.append(
+        json.loads(params["body"])["IdempotencyToken"]
+    )
+    arn, props = create(world, DomainName="example.com")
+    world.issue_after(world.clock.elapsed + 60)
+    world.lam.run(update_event(arn, props, DomainName="example.org"))
+
+    assert len(tokens) == 2 and tokens[0] != tokens[1]
+    assert all(len(t) <= 32 and t.isalnum() for t in tokens)
+
+
+def test_san_order_and_duplicates_are_not_a_change(world: World) -> None:
+    arn, props = create(
+        world, DomainName="example.com", SubjectAlternativeNames=["a.example.com", "b.example.com"]
+    )
+    calls = len(world.calls)
+
+    world.lam.run(
+        update_event(
+            arn, props, SubjectAlternativeNames=["b.example.com", "a.example.com", "b.example.com"]
+        )
+    )
+
+    assert world.sink.last["Status"] == "SUCCESS"
+    assert world.sink.last["PhysicalResourceId"] == arn
+    assert world.calls[calls:] == [], "no effective change needs no AWS call"
+
+
+def test_no_effective_change_succeeds_at_once(world: World) -> None:
+    arn, props = create(world, DomainName="example.com")
+    calls, elapsed = len(world.calls), world.clock.elapsed
+
+    world.lam.run(update_event(arn, props, ServiceTimeout="1200"))
+
+    assert world.sink.last == {**world.sink.last, "Status": "SUCCESS", "PhysicalResourceId": arn}
+    assert world.sink.last["Data"] == {"Arn": arn, "DomainName": "example.com"}
+    assert world.calls[calls:] == [] and world.clock.elapsed == elapsed
+
+
+def test_in_place_update_rollback_restores_tags(world: World) -> None:
+    arn, props = create(world, DomainName="example.com", Tags=[{"Key": "v", "Value": "1"}])
+    update = update_event(arn, props, Tags=[{"Key": "v", "Value": "2"}])
+    world.lam.run(update)
+    world.lam.run(rollback_of(update, arn))
+
+    assert world.sink.last["PhysicalResourceId"] == arn
+    assert tags_of(world, arn) == {"v": "1"}
+
+
+def test_replacement_rollback_returns_the_original_certificate(world: World) -> None:
+    arn, props = create(world, DomainName="example.com", Tags=[{"Key": "v", "Value": "1"}])
+    world.issue_after(world.clock.elapsed + 60)
+    update = update_event(arn, props, DomainName="example.org")
+    world.lam.run(update)
+    new_arn = world.sink.last["PhysicalResourceId"]
+    requested = world.calls_to("acm.RequestCertificate")
+
+    world.lam.run(rollback_of(update, new_arn))
+
+    assert world.sink.last["Status"] == "SUCCESS"
+    assert world.sink.last["PhysicalResourceId"] == arn
+    assert world.calls_to("acm.RequestCertificate") == requested
+    assert {c.arn for c in world.certificates()} == {arn, new_arn}, "new one left for cleanup"
+
+
+def test_failed_replacement_is_deleted_and_the_old_id_kept(world: World) -> None:
+    arn, props = create(world, DomainName="example.com")
+
+    def fail_the_replacement() -> None:
+        for cert in world.certificates():
+            if cert.arn != arn:
+                cert.status = "FAILED"
+
+    world.clock.at(world.clock.elapsed + 120, fail_the_replacement)
+    world.lam.run(update_event(arn, props, DomainName="example.org"))
+
+    body = world.sink.last
+    assert body["Status"] == "FAILED"
+    assert body["PhysicalResourceId"] == arn
+    assert "replacement certificate" in body["Reason"] and "was deleted" in body["Reason"]
+    assert [c.arn for c in world.certificates()] == [arn]
+
+
+def test_update_with_bad_properties_fails_keeping_the_id(world: World) -> None:
+    arn, props = create(world, DomainName="example.com")
+    world.lam.run(update_event(arn, props, KeyAlgorithm="RSA_1024"))
+
+    assert world.sink.last["Status"] == "FAILED"
+    assert world.sink.last["PhysicalResourceId"] == arn
+    assert "KeyAlgorithm" in world.sink.last["Reason"]
+    assert len(world.certificates()) == 1
