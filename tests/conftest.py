@@ -83,6 +83,8 @@ class World:
     calls: list[str]
     hooks: dict[str, Any]
     """Per operation (e.g. ``acm.DeleteCertificate``): params -> None, or an answer to fake."""
+    after_hooks: dict[str, Any]
+    """Per operation: called once AWS has carried the call out."""
 
     def calls_to(self, operation: str) -> int:
         return sum(1 for call in self.calls if call.endswith(operation))
@@ -134,19 +136,36 @@ class World:
         return [r for r in sets["ResourceRecordSets"] if r["Type"] == "CNAME"]
 
 
+def _operation(event_name: str) -> str:
+    """``before-call.route-53.X`` -> ``route53.X``: the service name as boto3 spells it."""
+    service, _, name = event_name.split(".", 1)[1].partition(".")
+    return f"{service.replace('-', '')}.{name}"
+
+
 def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0) -> World:
     session = boto3.Session(region_name=REGION)
     calls: list[str] = []
     hooks: dict[str, Any] = {}
 
+    after_hooks: dict[str, Any] = {}
+
     def before_call(event_name: str, params: dict[str, Any], **_: Any) -> Any:
         """Clients copy the session's hooks when built: one hook dispatches to later ones."""
-        operation = event_name.removeprefix("before-call.")
+        operation = _operation(event_name)
         calls.append(operation)
         hook = hooks.get(operation)
-        return hook(params) if hook else None
+        answer = hook(params) if hook else None
+        if answer is None and operation == "lambda.Invoke":
+            answer = lam.capture(params)
+        return answer
+
+    def after_call(event_name: str, **_: Any) -> None:
+        hook = after_hooks.get(_operation(event_name))
+        if hook:
+            hook()
 
     session.events.register("before-call", before_call)
+    session.events.register("after-call", after_call)
     clock = FakeClock()
     sink = ResponseSink(clock=clock)
     rng = random.Random(7)
@@ -159,8 +178,8 @@ def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0
         sender=Sender(sleep=clock.sleep, rng=rng, put=sink.put),
     )
     provider = Provider(runtime)
-    lam = LocalLambda(session, provider, clock, budget_seconds=budget_seconds)
-    return World(session, clock, sink, runtime, provider, lam, calls, hooks)
+    lam = LocalLambda(session, provider, clock, budget_seconds=budget_seconds, hook_session=False)
+    return World(session, clock, sink, runtime, provider, lam, calls, hooks, after_hooks)
 
 
 @pytest.fixture

@@ -145,6 +145,7 @@ class LocalLambda:
         clock: FakeClock,
         budget_seconds: float = 900.0,
         function_arn: str = FUNCTION_ARN,
+        hook_session: bool = True,
     ) -> None:
         self.function = function
         self.clock = clock
@@ -152,17 +153,16 @@ class LocalLambda:
         self.function_arn = function_arn
         self.queue: list[dict[str, Any]] = []
         self.invocations: list[Invocation] = []
-        self.refuse_with: Exception | None = None
-        session.events.register("before-call.lambda.Invoke", self._capture)
+        if hook_session:
+            session.events.register("before-call.lambda.Invoke", self.capture)
 
-    def _capture(self, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+    def capture(self, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+        """Accept an Invoke like Lambda does (202) and queue its payload as the next hop."""
         headers = params.get("headers", {})
         if headers.get("X-Amz-Invocation-Type") != "Event":
             raise AssertionError(f"self-invocation must be asynchronous: {headers}")
         if self.function_arn not in params.get("url_path", "").replace("%3A", ":"):
             raise AssertionError(f"invoked another function: {params.get('url_path')}")
-        if self.refuse_with is not None:
-            raise self.refuse_with
         self.queue.append(json.loads(params["body"]))
         return _Accepted(), {"StatusCode": 202, "ResponseMetadata": {"HTTPStatusCode": 202}}
 
