@@ -23,6 +23,7 @@ from crhelper import CfnResource
 from .lifecycle import Runtime, respond, run_hop
 from .progress import Failed
 from .request import CfnRequest, NotARequestError, mask_url, parse_request
+from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,15 @@ class Provider:
             return
         self._seam.run(request, context)
 
+    def refuse(self, event: Any, context: Any, problem: Exception) -> None:
+        """Answer FAILED without doing anything: the function itself is misconfigured."""
+        try:
+            request = parse_request(event)
+        except NotARequestError:
+            return
+        reason = f"The WaitForCertificate provider is misconfigured: {problem}"
+        respond(request, Failed(reason), context, self.runtime)
+
 
 _provider: Provider | None = None
 
@@ -97,5 +107,10 @@ def handler(event: Any, context: Any) -> None:
     """The function's Handler: ``custom_resource.handler.handler``."""
     global _provider
     if _provider is None:
-        _provider = Provider()
+        try:
+            _provider = Provider()
+        except ValueError as exc:
+            logger.error("The provider is misconfigured: %s", exc)
+            Provider(Runtime(settings=Settings())).refuse(event, context, exc)
+            return
     _provider(event, context)

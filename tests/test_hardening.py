@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from custom_resource.response import Sender
 from tests.conftest import RESPONSE_URL, World, error_answer, make_event
 from tests.lifecycle_helpers import create, delete_event, update_event
 
@@ -81,7 +82,7 @@ def test_crash_before_the_response_then_retry_sends_one_response(world: World) -
             raise Crash("before the response")
         return world.sink.put(url, body, timeout)
 
-    world.runtime.sender = type(world.runtime.sender)(
+    world.runtime.sender = Sender(
         sleep=world.clock.sleep, rng=world.runtime.rng, put=put_crashing_once
     )
     assert deliver_until_done(world, make_event(DomainName="example.com")) == 1
