@@ -27,5 +27,41 @@ test: lint
 demo: $(STAMP)
 	$(BIN)/python -m tools.demo $(ARGS)
 
+# Deployment (docs/deploy.md). `build` writes the function package; `deploy` uploads it to
+# BUCKET with `aws cloudformation package` and deploys template/provider.yaml as STACK;
+# `deploy-example` deploys template/example.yaml (a certificate for DOMAIN in hosted zone
+# ZONE) against it. REGION defaults to the AWS CLI's own configuration.
+STACK         ?= wait-for-certificate
+EXAMPLE_STACK ?= $(STACK)-example
+CERT_REGION   ?= us-east-1
+PACKAGE_ZIP   := dist/wait-for-certificate.zip
+AWS            = $(BIN)/aws $(if $(REGION),--region $(REGION))
+# Stop with one line, not a traceback, when the AWS CLI has no usable credentials.
+check-aws = err=$$($(AWS) sts get-caller-identity 2>&1 >/dev/null) || { \
+	echo "make $(1): no usable AWS credentials ($$(echo "$$err" | grep . | tail -n 1))"; exit 1; }
+
+.PHONY: build deploy deploy-example
+
+build: $(STAMP)
+	$(BIN)/python -m tools.build_zip --output $(PACKAGE_ZIP)
+
+deploy: $(STAMP)
+	@test -n "$(BUCKET)" || { echo "make deploy: set BUCKET=<an S3 bucket in the deployment region> for the function package"; exit 1; }
+	@$(call check-aws,deploy)
+	@$(MAKE) --no-print-directory build
+	$(AWS) cloudformation package --template-file template/provider.yaml \
+		--s3-bucket '$(BUCKET)' --s3-prefix '$(STACK)' --output-template-file dist/provider.packaged.yaml
+	$(AWS) cloudformation deploy --template-file dist/provider.packaged.yaml --stack-name '$(STACK)' \
+		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset $(if $(PARAMS),--parameter-overrides $(PARAMS))
+	$(AWS) cloudformation describe-stacks --stack-name '$(STACK)' --query 'Stacks[0].Outputs' --output table
+
+deploy-example: $(STAMP)
+	@test -n "$(DOMAIN)" && test -n "$(ZONE)" || { echo "make deploy-example: set DOMAIN=<certificate name> and ZONE=<its Route 53 hosted zone id>"; exit 1; }
+	@$(call check-aws,deploy-example)
+	$(AWS) cloudformation deploy --template-file template/example.yaml --stack-name '$(EXAMPLE_STACK)' \
+		--no-fail-on-empty-changeset --parameter-overrides 'ProviderStackName=$(STACK)' \
+		'DomainName=$(DOMAIN)' 'HostedZoneId=$(ZONE)' 'CertificateRegion=$(CERT_REGION)'
+	$(AWS) cloudformation describe-stacks --stack-name '$(EXAMPLE_STACK)' --query 'Stacks[0].Outputs' --output table
+
 clean:
 	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache
