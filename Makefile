@@ -27,7 +27,7 @@ test: lint
 demo: $(STAMP)
 	$(BIN)/python -m tools.demo $(ARGS)
 
-# Deployment (README.md, Deployment). `build` writes the function package; `deploy` uploads it to
+# Deployment (see README.md). `build` writes the function package; `deploy` uploads it to
 # BUCKET with `aws cloudformation package` and deploys template/provider.yaml as STACK;
 # `deploy-example` deploys template/example.yaml (a certificate for DOMAIN in hosted zone
 # ZONE) against it. REGION defaults to the AWS CLI's own configuration.

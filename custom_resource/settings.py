@@ -24,8 +24,12 @@ class Settings:
     poll_growth: float = 1.5
     handoff_margin_seconds: float = 45.0
     """Remaining Lambda time below which a hop re-invokes the function and returns."""
-    deadline_margin_seconds: float = 60.0
-    """Answer FAILED this long before CloudFormation's ServiceTimeout (at most 10% of it)."""
+    deadline_margin_seconds: float = 180.0
+    """Answer FAILED this long before CloudFormation's ServiceTimeout (at most 10% of it).
+
+    It also covers the time the clock cannot see: CloudFormation's timer starts before
+    the first hop, and Lambda may retry a crashed first hop up to about 3 minutes later.
+    """
     allow_loopback_response_url: bool = False
     """Local runs only: accept http(s)://127.0.0.1 and localhost ResponseURLs."""
 
@@ -35,7 +39,7 @@ class Settings:
         if self.poll_growth < 1:
             raise ValueError("WFC_POLL_GROWTH must be >= 1")
         if self.handoff_margin_seconds <= 0 or self.deadline_margin_seconds < 0:
-            raise ValueError("WFC_HANDOFF_MARGIN_SECONDS must be > 0, WFC_DEADLINE_MARGIN >= 0")
+            raise ValueError("WFC_HANDOFF_MARGIN_SECONDS must be > 0, WFC_DEADLINE_MARGIN_SECONDS >= 0")
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:

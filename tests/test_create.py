@@ -48,7 +48,7 @@ def test_relay_payload_is_the_original_event_plus_namespaced_state(world: World)
     assert state["Hop"] == 2
     assert state["Memo"]["CertificateArn"] == world.certificates()[0].arn
     assert state["StartedAt"] == world.clock.start
-    assert state["Deadline"] == world.clock.start + 3600 - 60
+    assert state["Deadline"] == world.clock.start + 3600 - 180
     assert world.sink.bodies == []
 
 
