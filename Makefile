@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test lint demo clean
+.PHONY: venv test lint demo bench clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,11 @@ test: lint
 
 demo: $(STAMP)
 	$(BIN)/python -m tools.demo $(ARGS)
+
+# Simulated benchmark of the waiting engine (tools/bench.py): prints a table and writes
+# bench-results.json; ARGS="--help" lists the options.
+bench: $(STAMP)
+	$(BIN)/python -m tools.bench $(ARGS)
 
 # Deployment (see README.md). `build` writes the function package; `deploy` uploads it to
 # BUCKET with `aws cloudformation package` and deploys template/provider.yaml as STACK;
