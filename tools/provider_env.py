@@ -1,0 +1,223 @@
+"""Execution environments of the provider function for the local runner.
+
+A cold start does what Lambda does with the function's configuration (read from the
+emulation): check the Handler, build the handler's ``Provider`` with the function's
+environment variables, plus the demo's overrides (compressed timing, loopback
+ResponseURLs), and a boto3 session pointed at the emulation. Nothing in
+``custom_resource`` is replaced: the provider's own clients, relay, re-invocation through
+Lambda's Invoke API and response sender run as they would in AWS.
+
+Instrumentation only watches: hooks on the session's event system and a wrapper around
+the real HTTP PUT turn the provider's calls into timeline events ("certificate
+requested", "re-invoked itself", "SUCCESS sent").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from custom_resource.aws import Clients
+from custom_resource.handler import Provider
+from custom_resource.lifecycle import Runtime
+from custom_resource.response import Sender, urllib_put
+from custom_resource.settings import Settings
+
+from .emulation import Emulation, LocalSession
+from .lambda_runner import LambdaContext, StopSignal, current_invocation
+from .timeline import Timeline
+
+HANDLER = "custom_resource.handler.handler"
+
+
+def short_arn(arn: str) -> str:
+    """``…/certificate/1a2b3c4d``: enough to tell certificates apart on a terminal."""
+    return "…/" + arn.rsplit(":", 1)[-1][:20] if arn.startswith("arn:") else arn
+
+
+class ProviderEnvironment:
+    """One execution environment: the provider behind the function's Handler, warm."""
+
+    def __init__(
+        self,
+        session: LocalSession,
+        settings: Settings,
+        stop: StopSignal,
+        timeline: Timeline,
+        seed: int,
+    ) -> None:
+        self.session = session
+        self.timeline = timeline
+        self._record_changes: tuple[str, list[str]] = ("UPSERT", [])
+        rng = random.Random(seed)
+        runtime = Runtime(
+            clients=Clients(session, session.region_name),
+            settings=settings,
+            sleep=stop.sleep,
+            rng=rng,
+            sender=Sender(sleep=stop.sleep, rng=rng, put=self._put),
+        )
+        self._register_hooks(session.events)
+        self.provider = Provider(runtime)
+
+    def __call__(self, event: dict[str, Any], context: LambdaContext) -> Any:
+        return self.provider(event, context)
+
+    def close(self) -> None:
+        self.session.close()
+
+    # What the provider does, as events.
+
+    def _note(self, kind: str, what: str, status: str | None = None) -> None:
+        invocation = current_invocation()
+        if invocation is None:
+            return
+        if status is not None:
+            invocation.status = status
+        self.timeline.add(invocation.request_type, invocation.hop, invocation.status, what, kind)
+
+    def _register_hooks(self, events: Any) -> None:
+        events.register("after-call.acm.RequestCertificate", self._requested)
+        events.register("after-call.acm.DescribeCertificate", self._described)
+        events.register("after-call.acm.AddTagsToCertificate", self._tagged)
+        events.register("after-call.acm.RemoveTagsFromCertificate", self._untagged)
+        events.register("after-call.acm.DeleteCertificate", self._deleted)
+        events.register(
+            "before-parameter-build.route53.ChangeResourceRecordSets", self._records_planned
+        )
+        events.register("after-call.route53.ChangeResourceRecordSets", self._records_written)
+        events.register("before-call.lambda.Invoke", self._reinvoking)
+        events.register("after-call.lambda.Invoke", self._reinvoked)
+
+    def _requested(self, parsed: dict[str, Any], **_: Any) -> None:
+        if "CertificateArn" in parsed:
+            arn = parsed["CertificateArn"]
+            self._note("requested", f"certificate requested {short_arn(arn)}", "PENDING_VALIDATION")
+
+    def _described(self, parsed: dict[str, Any], **_: Any) -> None:
+        status = parsed.get("Certificate", {}).get("Status")
+        invocation = current_invocation()
+        if not status or invocation is None or status == invocation.status:
+            return
+        if invocation.request_type == "Delete":
+            return  # a Delete only describes to name the users; its status is the deletion's
+        if status == "PENDING_VALIDATION":
+            invocation.status = status
+            return
+        reason = parsed["Certificate"].get("FailureReason")
+        self._note("status", f"certificate {status}" + (f" ({reason})" if reason else ""), status)
+
+    def _tagged(self, parsed: dict[str, Any], **_: Any) -> None:
+        if "Error" not in parsed:
+            self._note("tags", "tags added or changed in place")
+
+    def _untagged(self, parsed: dict[str, Any], **_: Any) -> None:
+        if "Error" not in parsed:
+            self._note("tags", "tags removed in place")
+
+    def _deleted(self, parsed: dict[str, Any], **_: Any) -> None:
+        code = parsed.get("Error", {}).get("Code")
+        if code is None:
+            self._note("deleted", "certificate deleted", "DELETED")
+        elif code == "ResourceInUseException":
+            invocation = current_invocation()
+            if invocation is not None and invocation.status != "IN_USE":  # once per hop
+                self._note("in-use", "certificate in use: DeleteCertificate refused", "IN_USE")
+        elif code == "ResourceNotFoundException":
+            self._note("deleted", "certificate already gone", "DELETED")
+
+    def _records_planned(self, params: dict[str, Any], **_: Any) -> None:
+        changes = params.get("ChangeBatch", {}).get("Changes", [])
+        names = [c["ResourceRecordSet"]["Name"] for c in changes if "ResourceRecordSet" in c]
+        self._record_changes = (changes[0]["Action"] if changes else "UPSERT", names)
+
+    def _records_written(self, parsed: dict[str, Any], **_: Any) -> None:
+        if "Error" in parsed:
+            return
+        action, names = self._record_changes
+        self._note("records", f"validation record {action}: " + ", ".join(names))
+
+    def _reinvoking(self, **_: Any) -> None:
+        invocation = current_invocation()
+        if invocation is not None:
+            self._note("reinvoked", f"re-invokes itself (Event) -> hop {invocation.hop + 1}")
+
+    def _reinvoked(self, parsed: dict[str, Any], **_: Any) -> None:
+        if "Error" in parsed:
+            self._note("error", f"re-invocation refused: {parsed['Error'].get('Code')}")
+
+    def _put(self, url: str, body: bytes, timeout: float) -> int:
+        """The provider's real PUT, observed."""
+        http_status = urllib_put(url, body, timeout)
+        response = json.loads(body)
+        reason = f": {response.get('Reason')}" if response.get("Status") == "FAILED" else ""
+        self._note("sent", f"{response.get('Status')} sent (HTTP {http_status}){reason}")
+        return http_status
+
+
+class ProviderEnvironments:
+    """The runner's environment factory for the provider function."""
+
+    def __init__(
+        self,
+        emulation: Emulation,
+        stop: StopSignal,
+        timeline: Timeline,
+        overrides: Mapping[str, str],
+    ) -> None:
+        self.emulation = emulation
+        self.stop = stop
+        self.timeline = timeline
+        self.overrides = dict(overrides)
+        self._starts = 0
+
+    def __call__(self, function_arn: str) -> ProviderEnvironment:
+        config = self.emulation.function_configuration(function_arn)
+        if config.get("Handler") != HANDLER:
+            raise RuntimeError(
+                f"the function's Handler is {config.get('Handler')!r}, not {HANDLER}"
+            )
+        variables = config.get("Environment", {}).get("Variables", {})
+        settings = Settings.from_environment({**variables, **self.overrides})
+        region = function_arn.split(":")[3]
+        self._starts += 1
+        return ProviderEnvironment(
+            self.emulation.session(region), settings, self.stop, self.timeline, self._starts
+        )
+
+
+class ProviderLogs(logging.Handler):
+    """The provider's warnings and errors as timeline events (its INFO lines stay quiet).
+
+    Attached to the root logger, where crhelper's JSON logging expects handlers; records
+    of other loggers (moto, werkzeug, botocore) are dropped.
+    """
+
+    SOURCES = ("custom_resource", "crhelper")
+
+    def __init__(self, timeline: Timeline) -> None:
+        super().__init__(logging.WARNING)
+        self.timeline = timeline
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.name.startswith(self.SOURCES):
+            return
+        invocation = current_invocation()
+        request_type = invocation.request_type if invocation else "-"
+        self.timeline.add(
+            request_type,
+            invocation.hop if invocation else None,
+            invocation.status if invocation else "",
+            f"provider {record.levelname.lower()}: {record.getMessage()}",
+            "log",
+        )
+
+    def __enter__(self) -> ProviderLogs:
+        logging.getLogger().addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger().removeHandler(self)
