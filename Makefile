@@ -24,6 +24,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# The whole stack lifecycle on a local AWS emulation (moto's server on 127.0.0.1, no account,
+# no network; tools/demo.py): e.g. make demo ARGS="--fail validation", ARGS="--json",
+# ARGS="--domain www.example.org --san api.example.org"; ARGS="--help" lists the options.
 demo: $(STAMP)
 	$(BIN)/python -m tools.demo $(ARGS)
 
