@@ -31,6 +31,7 @@ def test_single_certificate_after_16_minutes_takes_two_hops_within_the_poll_cap(
     assert 0 <= case.detection_latency_s <= Settings().poll_max_seconds
     assert case.responded_after_s == pytest.approx(16 * 60 + case.detection_latency_s)
     assert case.billed_ms[0] < 900_000 and sum(case.billed_ms) >= 16 * 60 * 1000
+    assert 900 - 60 < case.longest_hop_s <= 900 - Settings().handoff_margin_seconds
     assert case.gb_s == pytest.approx(case.billed_s * 128 / 1024)
     assert 16 * 60 / 30 <= case.describe_calls == case.describe_attempts <= 16 * 60 / 5
 

@@ -87,6 +87,7 @@ class SingleCase:
     describe_calls: int
     describe_attempts: int
     responded_after_s: float | None
+    longest_hop_s: float
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class ConcurrentCase:
     detection_latency_max_s: float | None
     detection_latency_mean_s: float | None
     hops_max: int
+    longest_hop_s: float
     invocations: int
     billed_s: float
     gb_s: float
@@ -152,6 +154,10 @@ class BenchReport:
 
 def _gb_s(billed_ms: int, memory_mb: int) -> float:
     return billed_ms / 1000 * memory_mb / 1024
+
+
+def _longest(result: SimResult) -> float:
+    return max((i.duration for i in result.invocations), default=0.0)
 
 
 def _load(result: SimResult, operation: str) -> OperationLoad:
@@ -210,6 +216,7 @@ def run_single(minutes: float, options: RunOptions) -> SingleCase:
         describe_calls=result.calls.total(DESCRIBE, "called"),
         describe_attempts=result.calls.total(DESCRIBE),
         responded_after_s=outcome.responses[0][0] if outcome.responses else None,
+        longest_hop_s=_longest(result),
     )
 
 
@@ -234,6 +241,7 @@ def run_concurrent(
         detection_latency_max_s=max(latencies, default=None),
         detection_latency_mean_s=statistics.fmean(latencies) if latencies else None,
         hops_max=max((len(o.invocations) for o in result.resources), default=0),
+        longest_hop_s=_longest(result),
         invocations=len(result.invocations),
         billed_s=billed / 1000,
         gb_s=_gb_s(billed, options.shape.memory_mb),
@@ -263,6 +271,12 @@ def evaluate(report: BenchReport, poll_cap: float) -> list[Target]:
                 long[0].hops <= MAX_HOPS_45_MINUTES and long[0].status == "SUCCESS",
             )
         )
+    timeout = report.lambda_shape.timeout_seconds
+    hops = [c.longest_hop_s for c in report.single] + [c.longest_hop_s for c in report.concurrent]
+    longest = max(hops, default=0.0)
+    targets.append(
+        Target("longest invocation <= Lambda timeout (s)", longest, timeout, longest <= timeout)
+    )
     limit = ACM_LIMITS[DESCRIBE]
     for case in report.concurrent:
         label = f"{case.resources} at once, {case.name}"
