@@ -27,8 +27,9 @@ test: lint
 # The whole stack lifecycle on a local AWS emulation (moto's server on 127.0.0.1, no account,
 # no network; tools/demo.py): e.g. make demo ARGS="--fail validation", ARGS="--json",
 # ARGS="--domain www.example.org --san api.example.org"; ARGS="--help" lists the options.
+# The recipe is not echoed, so `make demo ARGS=--json` prints nothing but the JSON report.
 demo: $(STAMP)
-	$(BIN)/python -m tools.demo $(ARGS)
+	@$(BIN)/python -m tools.demo $(ARGS)
 
 # Simulated benchmark of the waiting engine (tools/bench.py): prints a table and writes
 # bench-results.json; ARGS="--help" lists the options.
