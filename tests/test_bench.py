@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from botocore.config import Config
 
 from custom_resource.settings import Settings
 from tools.bench import (
@@ -17,7 +18,7 @@ from tools.bench import (
     template_lambda,
 )
 from tools.bench_clock import VirtualTime
-from tools.bench_world import ACM_LIMITS, ResourceSpec, simulate
+from tools.bench_world import ACM_LIMITS, ResourceSpec, simulate, total_attempts
 
 OPTIONS = RunOptions(Settings(), LambdaShape(900.0, 128), seed=3)
 
@@ -123,3 +124,22 @@ def test_main_prints_targets_and_writes_json(
     assert {t["name"] for t in results["targets"] if not t["passed"]} <= {
         n for n in (t["name"] for t in results["targets"]) if "attempted" in n
     }
+
+
+def test_sdk_attempts_override_counts_every_http_attempt() -> None:
+    specs = [ResourceSpec(f"Certificate{i}", f"c{i}.example.com", 60) for i in range(4)]
+    limits = {"DescribeCertificate": 1, "RequestCertificate": 1}
+    result = simulate(
+        specs, settings=Settings(), budget_seconds=900, seed=1, limits=limits, sdk_total_attempts=1
+    )
+
+    log = result.calls
+    assert log.throttled("RequestCertificate") > 0
+    for operation in ("RequestCertificate", "DescribeCertificate"):
+        assert log.total(operation) == log.total(operation, "called")
+    assert all(o.succeeded for o in result.resources)
+
+
+def test_botocore_reads_max_attempts_as_retries() -> None:
+    assert total_attempts(Config(retries={"mode": "standard", "max_attempts": 4})) == 5
+    assert total_attempts(Config(retries={"total_max_attempts": 4})) == 4

@@ -30,7 +30,7 @@ from typing import Any
 
 from custom_resource import aws
 from custom_resource.settings import Settings
-from tools.bench_world import ACM_LIMITS, ResourceSpec, SimResult, simulate
+from tools.bench_world import ACM_LIMITS, ResourceSpec, SimResult, simulate, total_attempts
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template" / "provider.yaml"
@@ -182,8 +182,8 @@ class RunOptions:
     settings: Settings = field(default_factory=Settings)
     shape: LambdaShape = field(default_factory=LambdaShape)
     seed: int = 42
-    sdk_max_attempts: int | None = None
-    """Override botocore's max_attempts of the provider's clients (None: as shipped)."""
+    sdk_total_attempts: int | None = None
+    """HTTP attempts per call for the provider's clients (None: as shipped)."""
     verbose: bool = False
     """Let the provider's log lines through (they are muted by default)."""
 
@@ -194,7 +194,7 @@ def _simulate(specs: Sequence[ResourceSpec], options: RunOptions) -> SimResult:
         settings=options.settings,
         budget_seconds=options.shape.timeout_seconds,
         seed=options.seed,
-        sdk_max_attempts=options.sdk_max_attempts,
+        sdk_total_attempts=options.sdk_total_attempts,
         verbose=options.verbose,
     )
 
@@ -319,8 +319,7 @@ def run_bench(
     """The single-certificate cases, then ``resources`` at once issued at equal and at
     staggered times; then the targets."""
     retries = dict(aws.CLIENT_CONFIG.retries or {})
-    if options.sdk_max_attempts is not None:
-        retries["max_attempts"] = options.sdk_max_attempts
+    retries["attempts_per_call"] = options.sdk_total_attempts or total_attempts(aws.CLIENT_CONFIG)
     report = BenchReport(
         settings=asdict(options.settings),
         lambda_shape=options.shape,
@@ -355,9 +354,11 @@ def render(report: BenchReport) -> str:
     lines = [
         "WaitForCertificate benchmark (simulated time, moto ACM, real handler)",
         f"Lambda: {shape.timeout_seconds:g} s timeout, {shape.memory_mb} MB ({shape.source}); "
-        f"polling {s['poll_min_seconds']:g}-{s['poll_max_seconds']:g} s x{s['poll_growth']:g}, "
-        f"hand-off margin {s['handoff_margin_seconds']:g} s; "
-        f"SDK retries {report.sdk_retries.get('mode')}/{report.sdk_retries.get('max_attempts')}",
+        f"botocore retries: {report.sdk_retries.get('mode')} mode, "
+        f"{report.sdk_retries['attempts_per_call']} attempts per call",
+        f"Polling: {s['poll_min_seconds']:g}-{s['poll_max_seconds']:g} s x{s['poll_growth']:g}, "
+        f"hand-off margin {s['handoff_margin_seconds']:g} s, "
+        f"deadline margin {s['deadline_margin_seconds']:g} s (seed {report.seed})",
         "",
         "One certificate",
         f"{'validation':>10}  {'latency s':>9}  {'hops':>4}  {'billed s':>9}  "
@@ -438,10 +439,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--spread-minutes", type=_range, default=(5.0, 40.0), help="e.g. 5-40")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
-        "--sdk-max-attempts",
+        "--sdk-attempts",
+        dest="sdk_total_attempts",
         type=int,
         default=None,
-        help="override botocore's max_attempts of the provider's clients (default: as shipped)",
+        help="HTTP attempts per call of the provider's clients, 1 = no SDK retries "
+        "(default: as custom_resource/aws.py ships)",
     )
     parser.add_argument("--verbose", action="store_true", help="show the provider's logs")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target fails")
@@ -450,7 +453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings=Settings.from_environment(),
         shape=template_lambda(),
         seed=args.seed,
-        sdk_max_attempts=args.sdk_max_attempts,
+        sdk_total_attempts=args.sdk_total_attempts,
         verbose=args.verbose,
     )
     report = run_bench(

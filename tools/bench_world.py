@@ -315,7 +315,7 @@ def simulate(
     budget_seconds: float,
     seed: int,
     limits: Mapping[str, int] = ACM_LIMITS,
-    sdk_max_attempts: int | None = None,
+    sdk_total_attempts: int | None = None,
     verbose: bool = False,
 ) -> SimResult:
     """Deliver every resource's Create at the same instant and run until all answered."""
@@ -323,7 +323,7 @@ def simulate(
     clock = VirtualTime()
     seeds = random.Random(seed)
     with (
-        _simulated_process(clock, seed, sdk_max_attempts, verbose),
+        _simulated_process(clock, seed, sdk_total_attempts, verbose),
         mock_aws(),
         mock.patch.object(boto3, "DEFAULT_SESSION", _session()),  # crhelper's clients
     ):
@@ -372,6 +372,17 @@ def simulate(
     )
 
 
+def total_attempts(config: Config) -> int | None:
+    """HTTP attempts per call a client config allows: botocore reads ``max_attempts`` in a
+    client config as retries after the first attempt, ``total_max_attempts`` as all."""
+    retries = config.retries or {}
+    if "total_max_attempts" in retries:
+        return int(retries["total_max_attempts"])
+    if "max_attempts" in retries:
+        return int(retries["max_attempts"]) + 1
+    return None
+
+
 @functools.cache
 def _loader() -> botocore.loaders.Loader:
     return botocore.loaders.create_loader()
@@ -386,7 +397,7 @@ def _session() -> boto3.Session:
 
 @contextlib.contextmanager
 def _simulated_process(
-    clock: VirtualTime, seed: int, sdk_max_attempts: int | None, verbose: bool
+    clock: VirtualTime, seed: int, sdk_total_attempts: int | None, verbose: bool
 ) -> Iterator[None]:
     """Process-wide settings of one run, all restored afterwards."""
     state = random.getstate()
@@ -395,9 +406,9 @@ def _simulated_process(
     if not verbose:
         logging.disable(logging.CRITICAL)
     config = custom_resource.aws.CLIENT_CONFIG
-    if sdk_max_attempts is not None:
+    if sdk_total_attempts is not None:
         config = config.merge(
-            Config(retries={"mode": "standard", "max_attempts": sdk_max_attempts})
+            Config(retries={"mode": "standard", "total_max_attempts": sdk_total_attempts})
         )
     environ = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_ENDPOINT_URL")}
     try:
