@@ -39,7 +39,9 @@ class Settings:
         if self.poll_growth < 1:
             raise ValueError("WFC_POLL_GROWTH must be >= 1")
         if self.handoff_margin_seconds <= 0 or self.deadline_margin_seconds < 0:
-            raise ValueError("WFC_HANDOFF_MARGIN_SECONDS must be > 0, WFC_DEADLINE_MARGIN_SECONDS >= 0")
+            raise ValueError(
+                "WFC_HANDOFF_MARGIN_SECONDS must be > 0, WFC_DEADLINE_MARGIN_SECONDS >= 0"
+            )
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
