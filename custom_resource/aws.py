@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 CLIENT_CONFIG = Config(
     connect_timeout=5,
     read_timeout=20,
-    retries={"mode": "standard", "max_attempts": 4},
+    retries={"mode": "standard", "total_max_attempts": 3},
 )
 
 TRANSIENT_CODES = frozenset(

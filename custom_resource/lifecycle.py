@@ -73,11 +73,8 @@ def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Ou
     task: Task | None = None
     try:
         task, service_timeout = _task_for(request, runtime.clients)
-        outcome = (
-            runtime.relay().run(request, task, context, service_timeout)
-            if task
-            else Done(request.physical_resource_id or "")
-        )
+        spread = isinstance(task, IssueCertificate)
+        outcome = runtime.relay().run(request, task, context, service_timeout, spread)
     except PropertyError as exc:
         outcome = Failed(str(exc))
     except Exception as exc:
@@ -109,8 +106,8 @@ def abandon_replacement(request: CfnRequest, failed: Failed, clients: Clients) -
     return Failed(f"{failed.reason} ({note})", request.physical_resource_id)
 
 
-def _task_for(request: CfnRequest, clients: Clients) -> tuple[Task | None, int]:
-    """The task this request needs (None: nothing to do) and the ServiceTimeout to honour."""
+def _task_for(request: CfnRequest, clients: Clients) -> tuple[Task, int]:
+    """The task this request needs and the ServiceTimeout to honour."""
     if request.request_type == "Delete":
         try:
             props: CertificateProperties | None = parse_properties(request.properties)

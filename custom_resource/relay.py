@@ -52,9 +52,21 @@ class Relay:
         )
 
     def run(
-        self, request: CfnRequest, task: Task, context: LambdaContext, service_timeout: int
+        self,
+        request: CfnRequest,
+        task: Task,
+        context: LambdaContext,
+        service_timeout: int,
+        spread_start: bool = False,
     ) -> Outcome:
+        """Advance ``task`` until it ends, the deadline passes, or the next hop takes over.
+
+        ``spread_start``: on the first hop, wait a random part of ``start_jitter_seconds``
+        before the first step, so resources created together do not call AWS together.
+        """
         state = request.relay or self.first_state(service_timeout)
+        if spread_start and request.relay is None:
+            self.sleep(self.rng.uniform(0, self.settings.start_jitter_seconds))
         memo, interval, detail = state.memo, state.interval, "the first step"
         while True:
             try:

@@ -17,7 +17,10 @@ PREFIX = "WFC_"
 class Settings:
     """How often to poll, when to hand off to the next hop and when to give up."""
 
-    poll_min_seconds: float = 5.0
+    start_jitter_seconds: float = 20.0
+    """A new certificate request first waits a random 0..this long, so that many resources
+    created at once (RequestCertificate: 5 per second per account) spread out."""
+    poll_min_seconds: float = 10.0
     """First poll interval; it grows by ``poll_growth`` after every poll."""
     poll_max_seconds: float = 30.0
     """Cap of the poll interval: the worst-case delay between ISSUED and the response."""
@@ -36,6 +39,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not 0 < self.poll_min_seconds <= self.poll_max_seconds:
             raise ValueError("WFC_POLL_MIN_SECONDS must be > 0 and <= WFC_POLL_MAX_SECONDS")
+        if self.start_jitter_seconds < 0:
+            raise ValueError("WFC_START_JITTER_SECONDS must be >= 0")
         if self.poll_growth < 1:
             raise ValueError("WFC_POLL_GROWTH must be >= 1")
         if self.handoff_margin_seconds <= 0 or self.deadline_margin_seconds < 0:
@@ -48,6 +53,9 @@ class Settings:
         env = os.environ if environ is None else environ
         defaults = cls()
         return cls(
+            start_jitter_seconds=_number(
+                env, "START_JITTER_SECONDS", defaults.start_jitter_seconds
+            ),
             poll_min_seconds=_number(env, "POLL_MIN_SECONDS", defaults.poll_min_seconds),
             poll_max_seconds=_number(env, "POLL_MAX_SECONDS", defaults.poll_max_seconds),
             poll_growth=_number(env, "POLL_GROWTH", defaults.poll_growth),

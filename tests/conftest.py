@@ -6,7 +6,7 @@ import os
 import random
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -85,6 +85,7 @@ class World:
     """Per operation (e.g. ``acm.DeleteCertificate``): params -> None, or an answer to fake."""
     after_hooks: dict[str, Any]
     """Per operation: called once AWS has carried the call out."""
+    issue_at: dict[str, float] = field(default_factory=dict)
 
     def calls_to(self, operation: str) -> int:
         return sum(1 for call in self.calls if call.endswith(operation))
@@ -125,7 +126,30 @@ class World:
                 cert.failure_reason = reason
 
     def issue_after(self, seconds: float, region: str = REGION) -> None:
-        self.clock.at(seconds, lambda: self.set_status("ISSUED", region))
+        """Certificates requested (in ``region``) before ``seconds`` of fake time turn ISSUED
+        when described at or after it; later requests stay pending until told otherwise."""
+        self.issue_at[region] = seconds
+
+    def describe_hook(self) -> Any:
+        """moto's describe on the fake clock, passing on a FailureReason set by a test."""
+        world = self
+
+        def describe(cert: Any) -> dict[str, Any]:
+            if not hasattr(cert, "requested_at"):
+                cert.requested_at = world.clock.elapsed
+            issue_at = world.issue_at.get(cert.arn.split(":")[3])
+            if (
+                issue_at is not None
+                and cert.status == "PENDING_VALIDATION"
+                and cert.requested_at <= issue_at <= world.clock.elapsed
+            ):
+                cert.status = "ISSUED"
+            described: dict[str, Any] = _moto_describe(cert)
+            if getattr(cert, "failure_reason", None):
+                described["Certificate"]["FailureReason"] = cert.failure_reason
+            return described
+
+        return describe
 
     def hosted_zone(self, name: str = "example.com") -> str:
         zone = self.route53().create_hosted_zone(Name=name, CallerReference=str(uuid.uuid4()))
@@ -186,17 +210,10 @@ def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     """moto with certificates that stay PENDING_VALIDATION until a test says otherwise."""
     monkeypatch.setattr(settings, "ACM_VALIDATION_WAIT", 10**9)
-    monkeypatch.setattr(CertBundle, "describe", _describe_with_failure_reason)
     with mock_aws():
-        yield build_world()
+        world = build_world()
+        monkeypatch.setattr(CertBundle, "describe", world.describe_hook())
+        yield world
 
 
 _moto_describe = CertBundle.describe
-
-
-def _describe_with_failure_reason(self: Any) -> dict[str, Any]:
-    """moto keeps no FailureReason; tests set one on the backend to see it passed on."""
-    described: dict[str, Any] = _moto_describe(self)
-    if getattr(self, "failure_reason", None):
-        described["Certificate"]["FailureReason"] = self.failure_reason
-    return described

@@ -11,10 +11,7 @@ from tests.conftest import World, make_event
 
 def create(world: World, **props: Any) -> tuple[str, dict[str, Any]]:
     """Run a Create to SUCCESS; return the certificate ARN and the properties sent."""
-    world.clock.at(world.clock.elapsed + 30, lambda: world.set_status("ISSUED"))
-    region = props.get("Region")
-    if region:
-        world.clock.at(world.clock.elapsed + 30, lambda: world.set_status("ISSUED", region))
+    world.issue_after(world.clock.elapsed + 30, props.get("Region", "eu-west-1"))
     event = make_event(**props)
     world.lam.run(event)
     body = world.sink.last

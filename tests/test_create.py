@@ -7,7 +7,7 @@ from tests.conftest import REGION, STACK_ID, World, make_event
 
 
 def test_issued_within_first_invocation_sends_one_success(world: World) -> None:
-    world.issue_after(12)
+    world.issue_after(40)
     invocations = world.lam.run(make_event(DomainName="www.example.com"))
 
     assert len(invocations) == 1 and not invocations[0].handed_off
@@ -18,7 +18,7 @@ def test_issued_within_first_invocation_sends_one_success(world: World) -> None:
     assert body["PhysicalResourceId"] == cert.arn
     assert body["Data"]["Arn"] == cert.arn
     assert body["Data"]["DomainName"] == "www.example.com"
-    assert world.clock.elapsed < 60
+    assert world.clock.elapsed < 90
 
 
 def test_issued_after_three_hops_sends_one_success_and_carries_state(world: World) -> None:
@@ -60,7 +60,7 @@ def test_later_hops_never_request_a_second_certificate(world: World) -> None:
 
 
 def test_same_event_delivered_twice_yields_one_certificate(world: World) -> None:
-    world.issue_after(5)
+    world.issue_after(30)
     event = make_event(DomainName="example.com")
     world.lam.run(event)
     world.lam.run(event)
@@ -79,7 +79,7 @@ def test_idempotency_token_is_32_word_characters_and_request_specific() -> None:
 
 
 def test_region_property_puts_the_certificate_there(world: World) -> None:
-    world.issue_after(5, region="us-east-1")
+    world.issue_after(30, region="us-east-1")
     world.lam.run(make_event(DomainName="cdn.example.com", Region="us-east-1"))
 
     [cert] = world.certificates("us-east-1")

@@ -46,7 +46,7 @@ def test_dispatch_runs_our_hop_without_watchdog_or_crhelper_sender(
     monkeypatch.setattr(crhelper.utils, "_send_response", forbidden)
     started: list[threading.Timer] = []
     monkeypatch.setattr(threading.Timer, "start", lambda self: started.append(self))
-    world.issue_after(5)
+    world.issue_after(30)
 
     world.lam.run(make_event(DomainName="example.com"))
 
@@ -79,7 +79,7 @@ def test_logs_are_json_with_stack_logical_id_and_request_id(
     handler = logging.StreamHandler()
     logging.getLogger().addHandler(handler)
     try:
-        world.issue_after(5)
+        world.issue_after(30)
         event = make_event(DomainName="example.com")
         world.lam.run(event)
     finally:

@@ -27,10 +27,12 @@ def test_poll_interval_grows_from_seconds_to_the_cap_with_jitter(world: World) -
     world.lam.run(make_event(DomainName="example.com"))
 
     settings = Settings()
-    assert settings.poll_min_seconds * 0.75 <= slept[0] <= settings.poll_min_seconds
-    assert slept[1] > slept[0] and slept[2] > slept[1]
+    assert 0 <= slept[0] <= settings.start_jitter_seconds, "a new request starts spread out"
+    polls = slept[1:]
+    assert settings.poll_min_seconds * 0.75 <= polls[0] <= settings.poll_min_seconds
+    assert polls[1] > polls[0] and polls[2] > polls[1]
     assert max(slept) <= settings.poll_max_seconds
-    capped = slept[10:]
+    capped = polls[10:]
     assert len(set(capped)) > 1, "jittered, not a fixed beat"
     assert min(capped) >= settings.poll_max_seconds * 0.75
 
@@ -62,7 +64,14 @@ def test_settings_come_from_the_environment() -> None:
             "WFC_ALLOW_LOOPBACK_RESPONSE_URL": "true",
         }
     )
-    assert settings == Settings(2, 20, 2, 30, 90, True)
+    assert settings == Settings(
+        poll_min_seconds=2,
+        poll_max_seconds=20,
+        poll_growth=2,
+        handoff_margin_seconds=30,
+        deadline_margin_seconds=90,
+        allow_loopback_response_url=True,
+    )
     assert Settings.from_environment({}) == Settings()
 
 

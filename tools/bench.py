@@ -38,6 +38,8 @@ DEFAULT_OUT = ROOT / "bench-results.json"
 SINGLE_MINUTES = (1.0, 14.0, 16.0, 45.0)
 LONG_WAIT_MINUTES = 45.0
 MAX_HOPS_45_MINUTES = 6
+MAX_THROTTLED_PERCENT = 2.0
+"""At most this share of DescribeCertificate attempts may be throttled with 100 waiters."""
 DESCRIBE = "DescribeCertificate"
 REQUEST = "RequestCertificate"
 NOTES = (
@@ -255,7 +257,12 @@ def run_concurrent(
 
 
 def evaluate(report: BenchReport, poll_cap: float) -> list[Target]:
-    """The pass/fail targets of issue 6 (point 9), plus the attempted-rate one."""
+    """The pass/fail targets of issue 6 (point 9), plus how much ACM had to push back.
+
+    Independent waiters cannot keep every single second under ACM's limit (their phases are
+    random); what the engine controls is backing off when throttled, so the share of
+    throttled attempts is the measure of that, next to ACM's accepted peak.
+    """
     targets: list[Target] = []
     single = [c.detection_latency_s for c in report.single]
     worst = max((x for x in single if x is not None), default=None)
@@ -280,17 +287,18 @@ def evaluate(report: BenchReport, poll_cap: float) -> list[Target]:
     limit = ACM_LIMITS[DESCRIBE]
     for case in report.concurrent:
         label = f"{case.resources} at once, {case.name}"
-        accepted, attempted = case.describe.peak_accepted_per_s, case.describe.peak_attempted_per_s
+        accepted = case.describe.peak_accepted_per_s
+        throttled_share = 100 * case.describe.throttled / max(1, case.describe.attempts)
         latency = case.detection_latency_max_s
         targets += [
             Target(
                 f"peak accepted DescribeCertificate/s, {label}", accepted, limit, accepted <= limit
             ),
             Target(
-                f"peak attempted DescribeCertificate/s, {label}",
-                attempted,
-                limit,
-                attempted <= limit,
+                f"throttled DescribeCertificate attempts (%), {label}",
+                round(throttled_share, 2),
+                MAX_THROTTLED_PERCENT,
+                throttled_share <= MAX_THROTTLED_PERCENT,
             ),
             Target(
                 f"completed with SUCCESS, {label}",

@@ -61,6 +61,7 @@ class DemoOptions:
         margin = max(0.4, self.budget / 3)
         poll_max = max(0.2, self.budget / 3)
         return {
+            "WFC_START_JITTER_SECONDS": "0",
             "WFC_POLL_MIN_SECONDS": f"{min(0.5, poll_max):g}",
             "WFC_POLL_MAX_SECONDS": f"{poll_max:g}",
             "WFC_HANDOFF_MARGIN_SECONDS": f"{margin:g}",
