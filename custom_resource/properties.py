@@ -117,11 +117,19 @@ class _Checker:
         return value.strip()
 
     def pattern(
-        self, raw: Mapping[str, Any], key: str, regex: re.Pattern[str], what: str, where: str = ""
+        self,
+        raw: Mapping[str, Any],
+        key: str,
+        regex: re.Pattern[str],
+        what: str,
+        where: str = "",
+        secret: bool = False,
     ) -> str | None:
+        """A string matching ``regex``; a ``secret`` value is never echoed in the reason."""
         value = self.string(raw, key, where or key)
         if value is not None and not regex.match(value):
-            self.fail(where or key, f"{value[:100]!r} is not {what}")
+            shown = "the value" if secret else repr(value[:100])
+            self.fail(where or key, f"{shown} is not {what}")
             return None
         return value
 
@@ -214,7 +222,11 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
     zone = _zone(check, raw, "HostedZoneId", "HostedZoneId")
     role = check.pattern(raw, "Route53RoleArn", _ROLE_ARN, "an IAM role ARN")
     external_id = check.pattern(
-        raw, "Route53RoleExternalId", _EXTERNAL_ID, "2-1224 characters of [\\w+=,.@:/-]"
+        raw,
+        "Route53RoleExternalId",
+        _EXTERNAL_ID,
+        "2-1224 characters of [\\w+=,.@:/-]",
+        secret=True,
     )
     if external_id and not role and not _any_dvo_role(raw):
         check.fail("Route53RoleExternalId", "is only used with Route53RoleArn")

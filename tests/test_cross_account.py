@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Any
 
 import boto3
+import pytest
 
 from tests.conftest import World, make_event
 
@@ -25,7 +27,9 @@ def other_account_route53(world: World) -> Any:
     ).client("route53", region_name="eu-west-1")
 
 
-def test_records_are_written_in_another_account_through_the_role(world: World) -> None:
+def test_records_are_written_in_another_account_through_the_role(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     route53 = other_account_route53(world)
     zone = route53.create_hosted_zone(Name="example.com", CallerReference=str(uuid.uuid4()))
     zone_id = zone["HostedZone"]["Id"].removeprefix("/hostedzone/")
@@ -33,14 +37,15 @@ def test_records_are_written_in_another_account_through_the_role(world: World) -
     world.hooks["sts.AssumeRole"] = lambda params: assumed.append(dict(params["body"]))
     world.issue_after(120)
 
-    world.lam.run(
-        make_event(
-            DomainName="example.com",
-            HostedZoneId=zone_id,
-            Route53RoleArn=ROLE,
-            Route53RoleExternalId="shared-secret",
+    with caplog.at_level(logging.DEBUG):
+        world.lam.run(
+            make_event(
+                DomainName="example.com",
+                HostedZoneId=zone_id,
+                Route53RoleArn=ROLE,
+                Route53RoleExternalId="shared-secret",
+            )
         )
-    )
 
     assert world.sink.last["Status"] == "SUCCESS"
     assert len(assumed) == 1
@@ -51,7 +56,9 @@ def test_records_are_written_in_another_account_through_the_role(world: World) -
     ]
     own = world.route53().list_hosted_zones()["HostedZones"]
     assert own == [], "the zone lives in the other account only"
-    assert json.dumps(world.sink.last).count("shared-secret") == 0
+    assert "shared-secret" not in json.dumps(world.sink.last)
+    assert "shared-secret" not in caplog.text, "the external id is never logged"
+    assert "SecretAccessKey" not in caplog.text
 
 
 def test_per_name_role_from_domain_validation_options(world: World) -> None:

@@ -45,35 +45,21 @@ def deliver_until_done(world: World, event: dict[str, Any], limit: int = 10) -> 
     return crashes
 
 
-@pytest.mark.parametrize(
-    ("operation", "after"),
-    [
-        ("acm.RequestCertificate", True),
-        ("route53.ChangeResourceRecordSets", True),
-        ("acm.DescribeCertificate", False),
-        ("lambda.Invoke", False),
-    ],
-)
-def test_create_crash_at_any_step_then_retry_yields_one_certificate_and_one_response(
-    world: World, operation: str, after: bool
-) -> None:
-    zone = world.hosted_zone()
-    world.issue_after(30 * 60)
-    if operation == "acm.DescribeCertificate":
-        world.clock.at(20 * 60, lambda: crash_once(world, operation))
+def arm_crash(world: World, point: str, waiting_for: str) -> None:
+    """Crash the invocation once at ``point`` of its work (Lambda then retries the event)."""
+    if point == "after the certificate request":
+        crash_once(world, "acm.RequestCertificate", after=True)
+    elif point == "after writing records":
+        crash_once(world, "route53.ChangeResourceRecordSets", after=True)
+    elif point == "mid-wait":
+        world.clock.at(world.clock.elapsed + 10 * 60, lambda: crash_once(world, waiting_for))
+    elif point == "at the re-invoke":
+        crash_once(world, "lambda.Invoke")
     else:
-        crash_once(world, operation, after)
-
-    crashes = deliver_until_done(world, make_event(DomainName="example.com", HostedZoneId=zone))
-
-    assert crashes == 1
-    assert len(world.certificates()) == 1
-    assert [b["Status"] for b in world.sink.bodies] == ["SUCCESS"]
-    assert len(world.records(zone)) == 1
+        crash_before_the_response(world)
 
 
-def test_crash_before_the_response_then_retry_sends_one_response(world: World) -> None:
-    world.issue_after(60)
+def crash_before_the_response(world: World) -> None:
     crashed: list[bool] = []
 
     def put_crashing_once(url: str, body: bytes, timeout: float) -> int:
@@ -85,34 +71,63 @@ def test_crash_before_the_response_then_retry_sends_one_response(world: World) -
     world.runtime.sender = Sender(
         sleep=world.clock.sleep, rng=world.runtime.rng, put=put_crashing_once
     )
-    assert deliver_until_done(world, make_event(DomainName="example.com")) == 1
+
+
+CREATE_POINTS = [
+    "after the certificate request",
+    "after writing records",
+    "mid-wait",
+    "at the re-invoke",
+    "before the response",
+]
+
+
+@pytest.mark.parametrize("point", CREATE_POINTS)
+def test_create_crash_then_retry_gives_one_certificate_and_one_response(
+    world: World, point: str
+) -> None:
+    zone = world.hosted_zone()
+    world.issue_after(30 * 60)
+    arm_crash(world, point, "acm.DescribeCertificate")
+
+    crashes = deliver_until_done(world, make_event(DomainName="example.com", HostedZoneId=zone))
+
+    assert crashes == 1
     assert len(world.certificates()) == 1
     assert [b["Status"] for b in world.sink.bodies] == ["SUCCESS"]
+    assert len(world.records(zone)) == 1
 
 
-def test_update_replacement_and_delete_survive_a_crash(world: World) -> None:
+@pytest.mark.parametrize("point", CREATE_POINTS)
+def test_update_replacement_crash_then_retry_gives_one_new_certificate(
+    world: World, point: str
+) -> None:
+    zone = world.hosted_zone("example.org")
     arn, props = create(world, DomainName="example.com")
-    world.issue_after(world.clock.elapsed + 20 * 60)
-    crash_once(world, "acm.RequestCertificate", after=True)
-    deliver_until_done(world, update_event(arn, props, DomainName="example.org"))
-    new_arn = world.sink.last["PhysicalResourceId"]
-    assert new_arn != arn and len(world.certificates()) == 2
-
-    world.in_use(new_arn, ["arn:aws:cloudfront::123456789012:distribution/E1"])
-    world.release_after(world.clock.elapsed + 20 * 60, new_arn)
-    world.clock.at(
-        world.clock.elapsed + 10 * 60, lambda: crash_once(world, "acm.DeleteCertificate")
-    )
+    world.issue_after(world.clock.elapsed + 30 * 60)
+    arm_crash(world, point, "acm.DescribeCertificate")
     sent = len(world.sink.bodies)
-    assert (
-        deliver_until_done(
-            world, delete_event(new_arn, update_event(arn, props)["ResourceProperties"])
-        )
-        == 1
-    )
+
+    update = update_event(arn, props, DomainName="example.org", HostedZoneId=zone)
+    assert deliver_until_done(world, update) == 1
+
+    [body] = world.sink.bodies[sent:]
+    assert body["Status"] == "SUCCESS" and body["PhysicalResourceId"] != arn
+    assert {c.arn for c in world.certificates()} == {arn, body["PhysicalResourceId"]}
+
+
+@pytest.mark.parametrize("point", ["mid-wait", "at the re-invoke", "before the response"])
+def test_delete_crash_then_retry_gives_one_response(world: World, point: str) -> None:
+    arn, props = create(world, DomainName="example.com")
+    world.in_use(arn, ["arn:aws:cloudfront::123456789012:distribution/E1"])
+    world.release_after(world.clock.elapsed + 20 * 60, arn)
+    arm_crash(world, point, "acm.DeleteCertificate")
+    sent = len(world.sink.bodies)
+
+    assert deliver_until_done(world, delete_event(arn, props)) == 1
 
     assert [b["Status"] for b in world.sink.bodies[sent:]] == ["SUCCESS"]
-    assert [c.arn for c in world.certificates()] == [arn]
+    assert world.certificates() == []
 
 
 @pytest.mark.parametrize(

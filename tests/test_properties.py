@@ -152,3 +152,16 @@ def test_bad_input_through_the_handler_fails_without_requesting(
     assert expected in body["Reason"]
     assert body["PhysicalResourceId"].startswith("Certificate-create-failed-")
     assert world.certificates() == [] and world.certificates("us-east-1") == []
+    assert world.calls == [], "no AWS call is made for bad input"
+
+
+def test_a_bad_external_id_is_not_echoed() -> None:
+    with pytest.raises(PropertyError) as caught:
+        parse(
+            DomainName="example.com",
+            HostedZoneId="Z1",
+            Route53RoleArn=ROLE,
+            Route53RoleExternalId="s3cret value!",
+        )
+    assert "Route53RoleExternalId: the value is not 2-1224 characters" in str(caught.value)
+    assert "s3cret" not in str(caught.value)
