@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from .aws import error_code, is_throttling, is_transient
-from .progress import Done, Failed, HandedOff, Outcome, Pending, Task
+from .progress import Failed, HandedOff, Outcome, Pending, Task
 from .request import CfnRequest, RelayState
 from .settings import Settings
 
@@ -145,6 +145,3 @@ def lambda_invoker(lambda_client: Any) -> Invoker:
             raise RuntimeError(f"Lambda answered {answer.get('StatusCode')} instead of 202")
 
     return invoke
-
-
-__all__ = ["Done", "Failed", "HandedOff", "LambdaContext", "Relay", "lambda_invoker"]

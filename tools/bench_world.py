@@ -50,10 +50,11 @@ import custom_resource.aws
 from custom_resource.aws import Clients
 from custom_resource.handler import Provider
 from custom_resource.lifecycle import Runtime
+from custom_resource.request import RELAY_KEY
 from custom_resource.response import Sender
 from custom_resource.settings import Settings
 from tools.bench_clock import VirtualTime
-from tools.local_lambda import FUNCTION_ARN, RELAY_KEY, FakeContext, ResponseSink
+from tools.local_lambda import FUNCTION_ARN, FakeContext, ResponseSink
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"

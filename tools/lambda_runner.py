@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .timeline import Timeline
+from custom_resource.request import RELAY_KEY
 
-RELAY_KEY = "WaitForCertificate"
+from .timeline import Timeline
 
 
 class RunnerStopped(BaseException):

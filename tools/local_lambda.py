@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-RELAY_KEY = "WaitForCertificate"
+from custom_resource.request import RELAY_KEY
+
 FUNCTION_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:wait-for-certificate"
 MAX_RESPONSE_BYTES = 4096
 
