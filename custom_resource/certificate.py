@@ -173,7 +173,7 @@ class DeleteCertificate:
         except ClientError as exc:
             code = error_code(exc)
             if code == "ResourceInUseException":
-                users = self._in_use_by(acm)
+                users = self._in_use_by()
                 return Pending(f"certificate {self.arn} is still in use by: {users}", memo)
             if code != "ResourceNotFoundException":
                 raise
@@ -197,9 +197,9 @@ class DeleteCertificate:
                 entries.setdefault((target, record.name), entry)
         return list(entries.values())
 
-    def _in_use_by(self, acm: Any) -> str:
+    def _in_use_by(self) -> str:
         try:
-            certificate = acm.describe_certificate(CertificateArn=self.arn)["Certificate"]
+            certificate = describe(self.clients, self.arn)
         except ClientError as exc:
             if error_code(exc) == "ResourceNotFoundException":
                 return "nothing any more (deleted meanwhile)"

@@ -58,7 +58,9 @@ def plan_update(
         or identity(old, clients.region) != wanted
         or region_of(current) != (props.region or clients.region)
     ):
-        previous = replaced_certificate(clients, current, props)
+        # Only the first hop can be a rollback (returning to the replaced certificate takes
+        # no waiting); later hops carry on with the replacement their relay state names.
+        previous = None if request.relay else replaced_certificate(clients, current, props)
         if previous:
             return UpdateInPlace(previous, old, props, clients)
         return IssueCertificate(props, clients, token, replaces=current or None)
