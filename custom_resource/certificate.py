@@ -54,6 +54,18 @@ def describe(clients: Clients, arn: str) -> dict[str, Any]:
     return certificate
 
 
+def describe_if_exists(clients: Clients, arn: str) -> dict[str, Any] | None:
+    """The certificate, or None when ``arn`` is no certificate ARN or it is gone."""
+    if not is_certificate_arn(arn):
+        return None
+    try:
+        return describe(clients, arn)
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+
+
 def route53_for(clients: Clients) -> Any:
     def client(target: DnsTarget) -> Any:
         return clients.route53(target.role_arn, target.external_id)
@@ -92,14 +104,14 @@ class IssueCertificate:
             if awaited:
                 return Pending(
                     "ACM has not published the DNS validation record yet for " + ", ".join(awaited),
-                    {"CertificateArn": self.arn},
+                    {**memo, "CertificateArn": self.arn},
                 )
             plan = plan_changes(records, self.props.dns_targets)
             change_records("UPSERT", plan, route53_for(self.clients))
             written = True
         return Pending(
             pending_detail(certificate, self.props),
-            {"CertificateArn": self.arn, "RecordsWritten": written},
+            {**memo, "CertificateArn": self.arn, "RecordsWritten": written},
         )
 
     def _request(self) -> str:
@@ -137,7 +149,12 @@ def pending_detail(certificate: dict[str, Any], props: CertificateProperties) ->
     waiting = [o for o in options if o.get("ValidationStatus") != "SUCCESS"] or options
     names = ", ".join(o["DomainName"] for o in waiting) or props.domain_name
     status = certificate.get("Status", "PENDING_VALIDATION")
-    if props.validation_method == "EMAIL" or props.certificate_authority_arn:
+    if props.certificate_authority_arn:
+        return (
+            f"certificate {status} for {names}: the private CA {props.certificate_authority_arn} "
+            "has not issued it yet (is the CA ACTIVE, and may this account use it?)"
+        )
+    if props.validation_method == "EMAIL":
         return f"certificate {status} for {names} (approve the validation e-mail)"
     records = {
         str(r) for r in records_by_domain({"DomainValidationOptions": waiting}).values() if r
@@ -182,12 +199,9 @@ class DeleteCertificate:
 
     def _records_to_remove(self) -> list[dict[str, Any]]:
         assert self.props is not None
-        try:
-            certificate = describe(self.clients, self.arn)
-        except ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return []
-            raise
+        certificate = describe_if_exists(self.clients, self.arn)
+        if certificate is None:
+            return []
         records = records_by_domain(certificate)
         entries: dict[tuple[DnsTarget, str], dict[str, Any]] = {}
         for name, target in self.props.dns_targets:
@@ -198,12 +212,9 @@ class DeleteCertificate:
         return list(entries.values())
 
     def _in_use_by(self) -> str:
-        try:
-            certificate = describe(self.clients, self.arn)
-        except ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return "nothing any more (deleted meanwhile)"
-            raise
+        certificate = describe_if_exists(self.clients, self.arn)
+        if certificate is None:
+            return "nothing any more (deleted meanwhile)"
         return ", ".join(certificate.get("InUseBy", [])) or "a resource ACM did not name"
 
 
@@ -222,9 +233,9 @@ def names_in_use(clients: Clients, region: str) -> set[str]:
         for summary in page.get("CertificateSummaryList", []):
             listed = summary.get("SubjectAlternativeNameSummaries")
             if listed is None or summary.get("HasAdditionalSubjectAlternativeNames"):
-                listed = describe(clients, summary["CertificateArn"]).get(
-                    "SubjectAlternativeNames", []
-                )
+                # A certificate deleted since it was listed (a parallel Delete) names nothing.
+                certificate = describe_if_exists(clients, summary["CertificateArn"]) or {}
+                listed = certificate.get("SubjectAlternativeNames", [])
             names.update(_base_name(n) for n in [summary.get("DomainName", ""), *listed] if n)
     return names
 

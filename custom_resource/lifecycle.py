@@ -35,7 +35,7 @@ from .relay import LambdaContext, Relay, lambda_invoker
 from .request import CfnRequest
 from .response import Response, Sender, UnsafeResponseURLError, build_body, check_response_url
 from .settings import Settings
-from .update import plan_update
+from .update import update_task
 
 logger = logging.getLogger(__name__)
 
@@ -72,54 +72,71 @@ def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Ou
         return None
     task: Task | None = None
     try:
-        task, service_timeout = _task_for(request, runtime.clients)
-        spread = isinstance(task, IssueCertificate)
-        outcome = runtime.relay().run(request, task, context, service_timeout, spread)
+        if request.foreign_relay is not None:
+            outcome: Outcome = _refuse_foreign_relay(request)
+        else:
+            with runtime.clients.bounded_by(lambda: context.get_remaining_time_in_millis() / 1000):
+                task, service_timeout, memo = _task_for(request, runtime.clients)
+                spread = isinstance(task, IssueCertificate)
+                outcome = runtime.relay().run(request, task, context, service_timeout, spread, memo)
     except PropertyError as exc:
         outcome = Failed(str(exc))
     except Exception as exc:
         logger.exception("Unexpected error")
         outcome = Failed(f"{type(exc).__name__}: {exc}", task.physical_id if task else None)
     if isinstance(outcome, Failed) and request.request_type == "Update":
-        outcome = abandon_replacement(request, outcome, runtime.clients)
+        outcome = abandon_replacement(request, outcome, task, runtime.clients)
     if not isinstance(outcome, HandedOff):
         respond(request, outcome, context, runtime)
     return outcome
 
 
-def abandon_replacement(request: CfnRequest, failed: Failed, clients: Clients) -> Failed:
+def _refuse_foreign_relay(request: CfnRequest) -> Failed:
+    """A wait of another provider version: answer FAILED, naming a Create's certificate."""
+    assert request.foreign_relay is not None
+    named = request.foreign_relay.memo.get("CertificateArn")
+    keep = request.request_type == "Create" and is_certificate_arn(named)
+    return Failed(request.foreign_relay.reason, named if keep else None)
+
+
+def abandon_replacement(
+    request: CfnRequest, failed: Failed, task: Task | None, clients: Clients
+) -> Failed:
     """A failed Update keeps the old resource: delete the replacement it had requested.
 
     CloudFormation ignores the PhysicalResourceId of a FAILED Update, so a replacement
-    certificate would otherwise leak.
+    certificate would otherwise leak. Only a certificate this request created (through
+    ``IssueCertificate``, whose idempotency token is this request's) is ever deleted.
     """
-    replacement = failed.physical_id
-    if not is_certificate_arn(replacement) or replacement == request.physical_resource_id:
-        return failed
-    assert replacement is not None
+    kept = Failed(failed.reason, request.physical_resource_id)
+    created = task.arn if isinstance(task, IssueCertificate) else None
+    if not is_certificate_arn(created) or created == request.physical_resource_id:
+        return kept
+    assert created is not None
     try:
-        clients.acm(region_of(replacement)).delete_certificate(CertificateArn=replacement)
-        note = f"the replacement certificate {replacement} was deleted"
+        clients.acm(region_of(created)).delete_certificate(CertificateArn=created)
+        note = f"the replacement certificate {created} was deleted"
     except Exception as exc:
         logger.exception("Could not delete the replacement certificate")
-        note = f"delete the replacement certificate {replacement} by hand ({exc})"
+        note = f"delete the replacement certificate {created} by hand ({exc})"
     return Failed(f"{failed.reason} ({note})", request.physical_resource_id)
 
 
-def _task_for(request: CfnRequest, clients: Clients) -> tuple[Task, int]:
-    """The task this request needs and the ServiceTimeout to honour."""
+def _task_for(request: CfnRequest, clients: Clients) -> tuple[Task, int, dict[str, Any]]:
+    """The task this request needs, the ServiceTimeout to honour and the first hop's memo."""
     if request.request_type == "Delete":
         try:
             props: CertificateProperties | None = parse_properties(request.properties)
         except PropertyError:
             props = None
         timeout = props.service_timeout if props else DEFAULT_SERVICE_TIMEOUT
-        return DeleteCertificate(request.physical_resource_id or "", clients, props), timeout
+        return DeleteCertificate(request.physical_resource_id or "", clients, props), timeout, {}
     props = parse_properties(request.properties)
     token = idempotency_token(request.stack_id, request.logical_resource_id, request.request_id)
     if request.request_type == "Create":
-        return IssueCertificate(props, clients, token), props.service_timeout
-    return plan_update(request, props, clients, token), props.service_timeout
+        return IssueCertificate(props, clients, token), props.service_timeout, {}
+    task, plan = update_task(request, props, clients, token)
+    return task, props.service_timeout, plan.to_memo()
 
 
 def physical_id_for(request: CfnRequest, outcome: Done | Failed) -> str:

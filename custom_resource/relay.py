@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from .aws import error_code, is_throttling, is_transient
+from .aws import OutOfHopTimeError, error_code, is_throttling, is_transient
 from .progress import Failed, HandedOff, Outcome, Pending, Task
-from .request import CfnRequest, RelayState
+from .relay_state import RelayState
+from .request import CfnRequest, signed_at
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -41,14 +42,21 @@ class Relay:
     invoke: Invoker
     rng: random.Random
 
-    def first_state(self, service_timeout: int) -> RelayState:
+    def first_state(
+        self, request: CfnRequest, service_timeout: int, memo: dict[str, Any]
+    ) -> RelayState:
+        """The deadline counts from when CloudFormation signed the ResponseURL, so a first
+        hop that Lambda retried or delivered late does not restart it."""
         now = self.clock()
+        signed = signed_at(request.response_url)
+        requested = now if signed is None else min(signed, now)
         reserve = min(self.settings.deadline_margin_seconds, service_timeout / 10)
         return RelayState(
             hop=1,
-            started_at=now,
-            deadline=now + service_timeout - reserve,
+            requested_at=requested,
+            deadline=requested + service_timeout - reserve,
             interval=self.settings.poll_min_seconds,
+            memo=memo,
         )
 
     def run(
@@ -58,31 +66,50 @@ class Relay:
         context: LambdaContext,
         service_timeout: int,
         spread_start: bool = False,
+        memo: dict[str, Any] | None = None,
     ) -> Outcome:
         """Advance ``task`` until it ends, the deadline passes, or the next hop takes over.
 
         ``spread_start``: on the first hop, wait a random part of ``start_jitter_seconds``
         before the first step, so resources created together do not call AWS together.
+        ``memo``: the task's memo on the first hop (e.g. a decision made once, up front).
         """
-        state = request.relay or self.first_state(service_timeout)
+        state = request.relay or self.first_state(request, service_timeout, memo or {})
+        if request.relay is None and self.clock() >= state.deadline:
+            late = (self.clock() - state.requested_at) / 60
+            return Failed(
+                f"The request reached the provider {late:.0f} min after CloudFormation sent it, "
+                "past the wait's deadline; nothing was done",
+                task.physical_id,
+            )
         if spread_start and request.relay is None:
             self.sleep(self.rng.uniform(0, self.settings.start_jitter_seconds))
         memo, interval, detail = state.memo, state.interval, "the first step"
+        stepped = False
         while True:
             try:
                 progress = task.step(memo)
+            except OutOfHopTimeError as exc:
+                if not stepped:
+                    return Failed(
+                        f"The provider function's timeout is too short to wait: {exc}; "
+                        "give it the template's Timeout of 900 seconds",
+                        task.physical_id,
+                    )
+                return self._hand_off(request, task, context, replace(state, memo=memo), interval)
             except Exception as exc:
                 if not is_transient(exc):
                     raise
                 _log_backoff(exc)
                 progress = Pending(detail, memo)
                 interval = min(self.settings.poll_max_seconds, interval * 2)
+            stepped = True
             if not isinstance(progress, Pending):
                 return progress
             memo, detail = progress.memo, progress.detail
             now = self.clock()
             if now >= state.deadline:
-                minutes = (now - state.started_at) / 60
+                minutes = (now - state.requested_at) / 60
                 return Failed(
                     f"Gave up after {minutes:.0f} min, before CloudFormation's ServiceTimeout; "
                     f"still pending: {detail}",
@@ -95,7 +122,7 @@ class Relay:
             logger.info(
                 "Hop %d, %.0f s elapsed, waiting %.1f s: %s",
                 state.hop,
-                now - state.started_at,
+                now - state.requested_at,
                 wait,
                 detail,
             )

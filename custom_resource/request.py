@@ -6,16 +6,22 @@ here, before any response could be sent to an address taken from it.
 
 from __future__ import annotations
 
+import calendar
 import copy
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from typing import Any, Literal, cast
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
+
+from .relay_state import RELAY_KEY, ForeignRelay, MalformedRelayError, RelayState, read_relay
 
 RequestType = Literal["Create", "Update", "Delete"]
 REQUEST_TYPES: tuple[RequestType, ...] = ("Create", "Update", "Delete")
 
-RELAY_KEY = "WaitForCertificate"
-"""The one namespaced key of a re-invocation payload that holds our relay state."""
+__all__ = ["RELAY_KEY", "CfnRequest", "NotARequestError", "mask_url", "parse_request", "signed_at"]
+
+SIGV2_LIFETIME_SECONDS = 7200
+"""A SigV2 ResponseURL's ``Expires`` lies about two hours after CloudFormation signed it."""
 
 _REQUIRED_STRINGS = (
     "RequestType",
@@ -32,47 +38,6 @@ class NotARequestError(ValueError):
 
 
 @dataclass(frozen=True)
-class RelayState:
-    """What one hop hands to the next: where the wait stands and the task's own memo."""
-
-    hop: int
-    started_at: float
-    deadline: float
-    interval: float
-    memo: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "Hop": self.hop,
-            "StartedAt": self.started_at,
-            "Deadline": self.deadline,
-            "Interval": self.interval,
-            "Memo": self.memo,
-        }
-
-    @classmethod
-    def from_json(cls, raw: Any) -> RelayState:
-        if not isinstance(raw, dict):
-            raise NotARequestError(f"{RELAY_KEY} must be an object")
-        try:
-            hop, started, deadline, interval = (
-                raw["Hop"],
-                raw["StartedAt"],
-                raw["Deadline"],
-                raw["Interval"],
-            )
-            memo = raw.get("Memo", {})
-        except KeyError as exc:
-            raise NotARequestError(f"{RELAY_KEY} lacks {exc.args[0]}") from None
-        numbers = (hop, started, deadline, interval)
-        if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
-            raise NotARequestError(f"{RELAY_KEY} holds a non-numeric value")
-        if not isinstance(memo, dict) or not isinstance(hop, int) or hop < 1:
-            raise NotARequestError(f"{RELAY_KEY} is malformed")
-        return cls(int(hop), float(started), float(deadline), float(interval), memo)
-
-
-@dataclass(frozen=True)
 class CfnRequest:
     """A CloudFormation custom-resource request (plus relay state on later hops)."""
 
@@ -86,6 +51,8 @@ class CfnRequest:
     properties: dict[str, Any]
     old_properties: dict[str, Any] | None
     relay: RelayState | None
+    foreign_relay: ForeignRelay | None
+    """Relay state of a version this provider cannot read: the hop must answer FAILED."""
     event: dict[str, Any]
     """The CloudFormation event as received, without relay state: what a next hop gets."""
 
@@ -122,7 +89,10 @@ def parse_request(event: Any) -> CfnRequest:
         raise NotARequestError("an Update lacks OldResourceProperties")
     if request_type != "Create" and (not isinstance(physical_id, str) or not physical_id):
         raise NotARequestError(f"a {request_type} lacks PhysicalResourceId")
-    relay = RelayState.from_json(event[RELAY_KEY]) if RELAY_KEY in event else None
+    try:
+        relay = read_relay(event[RELAY_KEY]) if RELAY_KEY in event else None
+    except MalformedRelayError as exc:
+        raise NotARequestError(str(exc)) from None
     original = {k: v for k, v in event.items() if k != RELAY_KEY}
     return CfnRequest(
         request_type=cast(RequestType, request_type),
@@ -134,7 +104,8 @@ def parse_request(event: Any) -> CfnRequest:
         physical_resource_id=physical_id if isinstance(physical_id, str) else None,
         properties=copy.deepcopy(properties),
         old_properties=copy.deepcopy(old_properties) if isinstance(old_properties, dict) else None,
-        relay=relay,
+        relay=relay if isinstance(relay, RelayState) else None,
+        foreign_relay=relay if isinstance(relay, ForeignRelay) else None,
         event=copy.deepcopy(original),
     )
 
@@ -143,3 +114,21 @@ def mask_url(url: str) -> str:
     """A pre-signed URL is a credential: keep scheme, host and path, drop the signature."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}" + ("?***" if parts.query else "")
+
+
+def signed_at(url: str) -> float | None:
+    """When CloudFormation signed the ResponseURL (about when it sent the request).
+
+    SigV4 URLs carry ``X-Amz-Date``; SigV2 URLs carry ``Expires``, two hours later. None
+    when the URL carries neither (a local run, or a format we do not know).
+    """
+    query = parse_qs(urlsplit(url).query)
+    try:
+        if "X-Amz-Date" in query:
+            stamp = time.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ")
+            return float(calendar.timegm(stamp))
+        if "Expires" in query:
+            return float(int(query["Expires"][0]) - SIGV2_LIFETIME_SECONDS)
+    except ValueError:
+        return None
+    return None

@@ -25,13 +25,16 @@ class Settings:
     poll_max_seconds: float = 30.0
     """Cap of the poll interval: the worst-case delay between ISSUED and the response."""
     poll_growth: float = 1.5
-    handoff_margin_seconds: float = 45.0
-    """Remaining Lambda time below which a hop re-invokes the function and returns."""
+    handoff_margin_seconds: float = 60.0
+    """Remaining Lambda time below which a hop re-invokes the function and returns. It
+    covers one more AWS call and the hand-off's Invoke, each at its worst case
+    (``aws.HOP_CALL_RESERVE_SECONDS``)."""
     deadline_margin_seconds: float = 180.0
     """Answer FAILED this long before CloudFormation's ServiceTimeout (at most 10% of it).
 
-    It also covers the time the clock cannot see: CloudFormation's timer starts before
-    the first hop, and Lambda may retry a crashed first hop up to about 3 minutes later.
+    The deadline counts from the ResponseURL's signing time; the margin covers the last
+    poll, the response PUT and clock skew, and, for a URL without a signing time, the
+    time before the first hop ran.
     """
     allow_loopback_response_url: bool = False
     """Local runs only: accept http(s)://127.0.0.1 and localhost ResponseURLs."""

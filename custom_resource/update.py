@@ -1,25 +1,38 @@
-"""Update: decide between no change, an in-place change and a replacement certificate.
+"""Update: decide once, from what exists in AWS, to keep, return to, or replace a certificate.
 
-Tags, CertificateTransparencyLoggingPreference and hosted zones change in place. Any
-other difference needs a new certificate; CloudFormation then deletes the old one. An
-update rollback (old and new properties swapped) returns to the replaced certificate,
-found through the tag the replacement carries, instead of requesting a third one.
+The first hop describes the certificate the PhysicalResourceId names and compares it with
+the wanted properties (never the old/new property diff alone, which a rollback swaps):
+
+- it matches: keep it, and bring tags, transparency logging and records up to date in
+  place. This also answers the rollback of a failed replacement, whose id stayed the
+  original's;
+- it does not match, the stack is rolling back (UPDATE_ROLLBACK_IN_PROGRESS), and the
+  certificate it replaced (named by its ``WaitForCertificate:Replaces`` tag) still exists,
+  is ISSUED and matches: return to that one; CloudFormation then deletes the replacement.
+  A forward update back to an old certificate's names gets a new certificate instead: an
+  old one kept by UpdateReplacePolicy Retain is no longer the stack's to adopt;
+- otherwise: request a replacement and wait for it.
+
+The decision travels in the relay state (``UpdatePlan``): later hops carry it out
+without deciding again.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, cast
 
 from botocore.exceptions import ClientError
 
 from .aws import Clients, error_code
 from .certificate import (
     REPLACES_TAG,
+    TERMINAL_STATUSES,
     IssueCertificate,
     certificate_data,
     describe,
+    describe_if_exists,
     is_certificate_arn,
     region_of,
     route53_for,
@@ -29,101 +42,133 @@ from .progress import Done, Progress, Task
 from .properties import CertificateProperties, PropertyError, parse_properties
 from .request import CfnRequest
 
+logger = logging.getLogger(__name__)
 
-def identity(props: CertificateProperties, default_region: str) -> tuple[Any, ...]:
-    """What a certificate cannot change after it is requested; SANs compared as a set."""
-    return (
-        props.domain_name,
-        frozenset(props.names),
-        props.validation_method,
-        props.key_algorithm,
-        props.region or default_region,
-        props.certificate_authority_arn,
-        frozenset(props.validation_domains),
-    )
+Action = Literal["keep", "return", "replace"]
+PLAN_KEY = "Plan"
+ROLLING_BACK = "UPDATE_ROLLBACK_IN_PROGRESS"
 
 
-def plan_update(
+@dataclass(frozen=True)
+class UpdatePlan:
+    """What this Update does, decided on its first hop.
+
+    ``keep``/``return``: update ``arn`` in place and answer it; ``replace``: request a new
+    certificate replacing ``arn`` (the certificate the stack holds now).
+    """
+
+    action: Action
+    arn: str
+
+    def to_memo(self) -> dict[str, Any]:
+        return {PLAN_KEY: {"Action": self.action, "Arn": self.arn}}
+
+    @classmethod
+    def from_memo(cls, memo: dict[str, Any]) -> UpdatePlan | None:
+        raw = memo.get(PLAN_KEY)
+        if not isinstance(raw, dict) or raw.get("Action") not in ("keep", "return", "replace"):
+            return None
+        return cls(cast(Action, raw["Action"]), str(raw.get("Arn", "")))
+
+
+def update_task(
     request: CfnRequest, props: CertificateProperties, clients: Clients, token: str
-) -> Task:
-    current = request.physical_resource_id or ""
+) -> tuple[Task, UpdatePlan]:
+    """The task carrying out this Update's plan (decided now on the first hop)."""
+    carried = UpdatePlan.from_memo(request.relay.memo) if request.relay else None
+    plan = carried or decide(request, props, clients)
+    if carried is None:
+        logger.info("Update plan: %s %s", plan.action, plan.arn)
+    if plan.action == "replace":
+        return IssueCertificate(props, clients, token, replaces=plan.arn or None), plan
     try:
         old: CertificateProperties | None = parse_properties(request.old_properties or {})
     except PropertyError:
         old = None
-    wanted = identity(props, clients.region)
-    if (
-        old is None
-        or not is_certificate_arn(current)
-        or identity(old, clients.region) != wanted
-        or region_of(current) != (props.region or clients.region)
-    ):
-        # Only the first hop can be a rollback (returning to the replaced certificate takes
-        # no waiting); later hops carry on with the replacement their relay state names.
-        previous = None if request.relay else replaced_certificate(clients, current, props)
-        if previous:
-            return UpdateInPlace(previous, old, props, clients)
-        return IssueCertificate(props, clients, token, replaces=current or None)
-    if _comparable(old) == _comparable(props):
-        return NoChange(current, props.domain_name)
-    return UpdateInPlace(current, old, props, clients)
+    return UpdateInPlace(plan.arn, old if plan.action == "keep" else None, props, clients), plan
 
 
-def _comparable(props: CertificateProperties) -> CertificateProperties:
-    """Order, ServiceTimeout and RemoveValidationRecords do not change the certificate."""
-    return dataclasses.replace(
-        props,
-        subject_alternative_names=tuple(sorted(props.subject_alternative_names)),
-        dns_targets=tuple(sorted(props.dns_targets, key=lambda entry: entry[0])),
-        validation_domains=tuple(sorted(props.validation_domains)),
-        service_timeout=0,
-        remove_validation_records=False,
+def decide(request: CfnRequest, props: CertificateProperties, clients: Clients) -> UpdatePlan:
+    current = request.physical_resource_id or ""
+    described = describe_if_exists(clients, current)
+    if described is not None and matches(described, props, clients.region):
+        return UpdatePlan("keep", current)
+    previous = replaced_certificate(clients, current, props)
+    if previous and stack_status(clients, request.stack_id) == ROLLING_BACK:
+        return UpdatePlan("return", previous)
+    return UpdatePlan("replace", current)
+
+
+def matches(certificate: dict[str, Any], props: CertificateProperties, home: str) -> bool:
+    """Whether the certificate is what ``props`` ask for, in all it cannot change in place.
+
+    SANs compare as a set; ACM writes key algorithms with a hyphen (``RSA-2048``) where
+    requests use an underscore.
+    """
+    arn = certificate.get("CertificateArn", "")
+    domain = str(certificate.get("DomainName", "")).lower()
+    names = {str(n).lower() for n in certificate.get("SubjectAlternativeNames", [domain])}
+    options = certificate.get("DomainValidationOptions", [])
+    methods = {o["ValidationMethod"] for o in options if o.get("ValidationMethod")}
+    mail = {
+        str(o["DomainName"]).lower(): str(o.get("ValidationDomain", o["DomainName"])).lower()
+        for o in options
+    }
+    chosen = dict(props.validation_domains)
+    key_algorithm = str(certificate.get("KeyAlgorithm", props.key_algorithm)).replace("-", "_")
+    return (
+        certificate.get("Status") not in TERMINAL_STATUSES
+        and region_of(arn) == (props.region or home)
+        and domain == props.domain_name
+        and names == set(props.names)
+        and key_algorithm == props.key_algorithm
+        and certificate.get("CertificateAuthorityArn") == props.certificate_authority_arn
+        and (props.certificate_authority_arn is not None or methods <= {props.validation_method})
+        and (
+            props.validation_method != "EMAIL"
+            or mail == {name: chosen.get(name, name) for name in props.names}
+        )
     )
 
 
 def replaced_certificate(
     clients: Clients, current: str, props: CertificateProperties
 ) -> str | None:
-    """On a rollback: the certificate ``current`` replaced, if it still matches ``props``."""
+    """The ISSUED certificate ``current`` replaced (its tag says which), if it matches."""
     if not is_certificate_arn(current):
         return None
-    acm = clients.acm(region_of(current))
     try:
-        tags = acm.list_tags_for_certificate(CertificateArn=current).get("Tags", [])
-        previous = next((t.get("Value", "") for t in tags if t["Key"] == REPLACES_TAG), "")
-        if not is_certificate_arn(previous):
-            return None
-        certificate = describe(clients, previous)
+        listed = clients.acm(region_of(current)).list_tags_for_certificate(CertificateArn=current)
     except ClientError as exc:
         if error_code(exc) == "ResourceNotFoundException":
             return None
         raise
-    matches = (
-        certificate.get("Status") == "ISSUED"
-        and certificate.get("DomainName") == props.domain_name
-        and set(certificate.get("SubjectAlternativeNames", [props.domain_name])) == set(props.names)
-        and certificate.get("KeyAlgorithm", props.key_algorithm) == props.key_algorithm
-        and region_of(previous) == (props.region or clients.region)
-    )
-    return previous if matches else None
+    tags = listed.get("Tags", [])
+    previous = next((t.get("Value", "") for t in tags if t["Key"] == REPLACES_TAG), "")
+    described = describe_if_exists(clients, previous)
+    if described is None or described.get("Status") != "ISSUED":
+        return None
+    return previous if matches(described, props, clients.region) else None
 
 
-@dataclass
-class NoChange:
-    arn: str
-    domain_name: str
-
-    @property
-    def physical_id(self) -> str | None:
-        return self.arn
-
-    def step(self, memo: dict[str, Any]) -> Progress:
-        return Done(self.arn, certificate_data(self.arn, self.domain_name))
+def stack_status(clients: Clients, stack_id: str) -> str | None:
+    """The stack's status, or None when it cannot be read (the provider then replaces)."""
+    try:
+        stacks = clients.client("cloudformation", stack_id.split(":")[3]).describe_stacks(
+            StackName=stack_id
+        )["Stacks"]
+    except (ClientError, IndexError) as exc:
+        logger.warning("Cannot read the stack's status, so no rollback is assumed: %s", exc)
+        return None
+    return str(stacks[0]["StackStatus"]) if stacks else None
 
 
 @dataclass
 class UpdateInPlace:
-    """Bring tags, transparency logging and validation records up to the new properties."""
+    """Bring tags, transparency logging and validation records up to the new properties.
+
+    ``old`` is the properties the certificate had (None: unknown, rewrite every record).
+    """
 
     arn: str
     old: CertificateProperties | None
@@ -156,11 +201,8 @@ class UpdateInPlace:
         return Done(self.arn, certificate_data(self.arn, self.new.domain_name))
 
     def _update_tags(self, acm: Any) -> None:
-        current = {
-            t["Key"]: t.get("Value", "")
-            for t in acm.list_tags_for_certificate(CertificateArn=self.arn).get("Tags", [])
-            if t["Key"] != REPLACES_TAG
-        }
+        listed = acm.list_tags_for_certificate(CertificateArn=self.arn).get("Tags", [])
+        current = {t["Key"]: t.get("Value", "") for t in listed if t["Key"] != REPLACES_TAG}
         wanted = dict(self.new.tags)
         stale = [{"Key": k, "Value": v} for k, v in current.items() if k not in wanted]
         changed = [{"Key": k, "Value": v} for k, v in wanted.items() if current.get(k) != v]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import uuid
@@ -86,6 +87,8 @@ class World:
     after_hooks: dict[str, Any]
     """Per operation: called once AWS has carried the call out."""
     issue_at: dict[str, float] = field(default_factory=dict)
+    requested: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per certificate ARN, the RequestCertificate parameters (moto ignores some of them)."""
 
     def calls_to(self, operation: str) -> int:
         return sum(1 for call in self.calls if call.endswith(operation))
@@ -102,6 +105,16 @@ class World:
             return None
 
         self.hooks["acm.DeleteCertificate"] = refuse
+
+    def stack_status(self, status: str) -> None:
+        """Make DescribeStacks report the stack in ``status`` (e.g. rolling back)."""
+
+        def describe_stacks(params: dict[str, Any]) -> Any:
+            stack = {"StackId": STACK_ID, "StackName": "demo", "StackStatus": status}
+            answer = {"Stacks": [stack], "ResponseMetadata": {"HTTPStatusCode": 200}}
+            return _HttpAnswer(200), answer
+
+        self.hooks["cloudformation.DescribeStacks"] = describe_stacks
 
     def release_after(self, seconds: float, arn: str) -> None:
         region = arn.split(":")[3]
@@ -147,6 +160,7 @@ class World:
             described: dict[str, Any] = _moto_describe(cert)
             if getattr(cert, "failure_reason", None):
                 described["Certificate"]["FailureReason"] = cert.failure_reason
+            _as_acm_describes(described["Certificate"], world.requested.get(cert.arn))
             return described
 
         return describe
@@ -158,6 +172,23 @@ class World:
     def records(self, zone_id: str) -> list[dict[str, Any]]:
         sets = self.route53().list_resource_record_sets(HostedZoneId=zone_id)
         return [r for r in sets["ResourceRecordSets"] if r["Type"] == "CNAME"]
+
+
+def _as_acm_describes(certificate: dict[str, Any], requested: dict[str, Any] | None) -> None:
+    """What moto drops from a request, described as ACM does (the key algorithm stays in
+    moto's spelling, which moto's own ListCertificates filter reads)."""
+    if requested is None:
+        return
+    certificate["KeyAlgorithm"] = requested.get("KeyAlgorithm", "RSA_2048")
+    method = requested.get("ValidationMethod", "DNS")
+    chosen = {
+        o["DomainName"]: o["ValidationDomain"] for o in requested.get("DomainValidationOptions", [])
+    }
+    for option in certificate.get("DomainValidationOptions", []):
+        option["ValidationMethod"] = method
+        option["ValidationDomain"] = chosen.get(option["DomainName"], option["DomainName"])
+        if method == "EMAIL":
+            option.pop("ResourceRecord", None)
 
 
 def _operation(event_name: str) -> str:
@@ -172,18 +203,25 @@ def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0
     hooks: dict[str, Any] = {}
 
     after_hooks: dict[str, Any] = {}
+    requested: dict[str, dict[str, Any]] = {}
+
+    pending_requests: list[dict[str, Any]] = []
 
     def before_call(event_name: str, params: dict[str, Any], **_: Any) -> Any:
         """Clients copy the session's hooks when built: one hook dispatches to later ones."""
         operation = _operation(event_name)
         calls.append(operation)
+        if operation == "acm.RequestCertificate":
+            pending_requests.append(json.loads(params["body"]))
         hook = hooks.get(operation)
         answer = hook(params) if hook else None
         if answer is None and operation == "lambda.Invoke":
             answer = lam.capture(params)
         return answer
 
-    def after_call(event_name: str, **_: Any) -> None:
+    def after_call(event_name: str, parsed: dict[str, Any], **_: Any) -> None:
+        if _operation(event_name) == "acm.RequestCertificate" and pending_requests:
+            requested[parsed.get("CertificateArn", "")] = pending_requests.pop()
         hook = after_hooks.get(_operation(event_name))
         if hook:
             hook()
@@ -194,7 +232,7 @@ def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0
     sink = ResponseSink(clock=clock)
     rng = random.Random(7)
     runtime = Runtime(
-        clients=Clients(session),
+        clients=Clients(session, clock=clock),
         settings=settings_ or Settings(),
         clock=clock,
         sleep=clock.sleep,
@@ -203,7 +241,9 @@ def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0
     )
     provider = Provider(runtime)
     lam = LocalLambda(session, provider, clock, budget_seconds=budget_seconds, hook_session=False)
-    return World(session, clock, sink, runtime, provider, lam, calls, hooks, after_hooks)
+    return World(
+        session, clock, sink, runtime, provider, lam, calls, hooks, after_hooks, requested=requested
+    )
 
 
 @pytest.fixture

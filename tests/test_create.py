@@ -47,7 +47,8 @@ def test_relay_payload_is_the_original_event_plus_namespaced_state(world: World)
     assert payload == event
     assert state["Hop"] == 2
     assert state["Memo"]["CertificateArn"] == world.certificates()[0].arn
-    assert state["StartedAt"] == world.clock.start
+    assert state["RequestedAt"] == world.clock.start, "no signing time in the URL: the first hop"
+    assert state["Version"] == 2
     assert state["Deadline"] == world.clock.start + 3600 - 180
     assert world.sink.bodies == []
 
