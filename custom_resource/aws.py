@@ -139,7 +139,7 @@ class Clients:
             service, region_name=region, config=CLIENT_CONFIG, **credentials
         )
         if service in GUARDED_SERVICES:
-            client.meta.events.register("before-call", self._guard)
+            client.meta.events.register_first("before-call", self._guard)
         return client
 
     def client(self, service: str, region: str | None = None) -> Any:

@@ -82,20 +82,23 @@ class Relay:
                 "past the wait's deadline; nothing was done",
                 task.physical_id,
             )
+        left = context.get_remaining_time_in_millis() / 1000
+        if left < self.settings.handoff_margin_seconds:
+            return Failed(
+                f"The provider function's timeout is too short to wait: a hop started with "
+                f"{left:.0f} s, less than the {self.settings.handoff_margin_seconds:.0f} s it "
+                "keeps for handing off; give the function the template's Timeout of 900 seconds",
+                task.physical_id,
+            )
         if spread_start and request.relay is None:
             self.sleep(self.rng.uniform(0, self.settings.start_jitter_seconds))
         memo, interval, detail = state.memo, state.interval, "the first step"
-        stepped = False
         while True:
             try:
                 progress = task.step(memo)
-            except OutOfHopTimeError as exc:
-                if not stepped:
-                    return Failed(
-                        f"The provider function's timeout is too short to wait: {exc}; "
-                        "give it the template's Timeout of 900 seconds",
-                        task.physical_id,
-                    )
+            except OutOfHopTimeError:
+                if self.clock() >= state.deadline:
+                    return self._give_up(state, detail, task)
                 return self._hand_off(request, task, context, replace(state, memo=memo), interval)
             except Exception as exc:
                 if not is_transient(exc):
@@ -103,18 +106,12 @@ class Relay:
                 _log_backoff(exc)
                 progress = Pending(detail, memo)
                 interval = min(self.settings.poll_max_seconds, interval * 2)
-            stepped = True
             if not isinstance(progress, Pending):
                 return progress
             memo, detail = progress.memo, progress.detail
             now = self.clock()
             if now >= state.deadline:
-                minutes = (now - state.requested_at) / 60
-                return Failed(
-                    f"Gave up after {minutes:.0f} min, before CloudFormation's ServiceTimeout; "
-                    f"still pending: {detail}",
-                    task.physical_id,
-                )
+                return self._give_up(state, detail, task)
             wait = min(interval * self.rng.uniform(0.75, 1.0), state.deadline - now)
             left = context.get_remaining_time_in_millis() / 1000
             if left - wait < self.settings.handoff_margin_seconds:
@@ -128,6 +125,14 @@ class Relay:
             )
             self.sleep(wait)
             interval = min(self.settings.poll_max_seconds, interval * self.settings.poll_growth)
+
+    def _give_up(self, state: RelayState, detail: str, task: Task) -> Failed:
+        minutes = (self.clock() - state.requested_at) / 60
+        return Failed(
+            f"Gave up after {minutes:.0f} min, before CloudFormation's ServiceTimeout; "
+            f"still pending: {detail}",
+            task.physical_id,
+        )
 
     def _hand_off(
         self,

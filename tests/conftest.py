@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,6 +41,12 @@ RESPONSE_URL = (
     "https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/"
     "arn%3Aaws%3Acloudformation/response?X-Amz-Signature=secret-signature"
 )
+
+
+def signed_url(signed_at: float) -> str:
+    """A SigV4 ResponseURL as CloudFormation signs it, ``signed_at`` epoch seconds."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(signed_at))
+    return RESPONSE_URL.replace("?", f"?X-Amz-Date={stamp}&X-Amz-Expires=7200&", 1)
 
 
 def make_event(request_type: str = "Create", **properties: Any) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Events as CloudFormation sends them after a Create: Update (and rollback) and Delete."""
+"""Events as CloudFormation sends them after a Create (Update, rollback, Delete), and
+Lambda's retries of an invocation that crashed."""
 
 from __future__ import annotations
 
@@ -45,3 +46,35 @@ def delete_event(physical_id: str, props: dict[str, Any]) -> dict[str, Any]:
     event["ResourceProperties"] = copy.deepcopy(props)
     event["PhysicalResourceId"] = physical_id
     return event
+
+
+class Crash(BaseException):
+    """Stands for the process dying (timeout, out of memory): nothing can catch it."""
+
+
+def crash_once(world: World, operation: str, after: bool = False) -> None:
+    """Make ``operation`` crash the invocation once: before it reaches AWS, or just after."""
+    crashed: list[str] = []
+
+    def crash(*_: Any) -> None:
+        if not crashed:
+            crashed.append(operation)
+            raise Crash(operation)
+
+    (world.after_hooks if after else world.hooks)[operation] = crash
+
+
+def deliver_until_done(world: World, event: dict[str, Any], limit: int = 10) -> int:
+    """Deliver like Lambda's async retries: an invocation that crashed is delivered again."""
+    crashes = 0
+    world.lam.queue.append(event)
+    while world.lam.queue:
+        current = world.lam.queue.pop(0)
+        try:
+            world.lam.invoke(current)
+        except Crash:
+            crashes += 1
+            assert crashes <= limit
+            world.clock.advance(60)
+            world.lam.queue.insert(0, current)
+    return crashes

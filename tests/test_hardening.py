@@ -10,39 +10,14 @@ import pytest
 
 from custom_resource.response import Sender
 from tests.conftest import RESPONSE_URL, World, error_answer, make_event
-from tests.lifecycle_helpers import create, delete_event, update_event
-
-
-class Crash(BaseException):
-    """Stands for the process dying (timeout, out of memory): nothing can catch it."""
-
-
-def crash_once(world: World, operation: str, after: bool = False) -> None:
-    """Make ``operation`` crash the invocation once: before it reaches AWS, or just after."""
-    crashed: list[str] = []
-
-    def crash(*_: Any) -> None:
-        if not crashed:
-            crashed.append(operation)
-            raise Crash(operation)
-
-    (world.after_hooks if after else world.hooks)[operation] = crash
-
-
-def deliver_until_done(world: World, event: dict[str, Any], limit: int = 10) -> int:
-    """Deliver like Lambda's async retries: an invocation that crashed is delivered again."""
-    crashes = 0
-    world.lam.queue.append(event)
-    while world.lam.queue:
-        current = world.lam.queue.pop(0)
-        try:
-            world.lam.invoke(current)
-        except Crash:
-            crashes += 1
-            assert crashes <= limit
-            world.clock.advance(60)
-            world.lam.queue.insert(0, current)
-    return crashes
+from tests.lifecycle_helpers import (
+    Crash,
+    crash_once,
+    create,
+    delete_event,
+    deliver_until_done,
+    update_event,
+)
 
 
 def arm_crash(world: World, point: str, waiting_for: str) -> None:
