@@ -10,12 +10,19 @@ off the three crhelper behaviours we must not inherit (see FACTS.md):
 - ``_send``: its sender retries forever, ignores the HTTP status and logs the URL.
   The only callers left are crhelper's own failure paths; they answer through ours.
 
+crhelper also builds Lambda, EventBridge and CloudWatch Logs clients for its polling
+transport, which we never use: about a third of a second of every cold start. Its own
+switch for skipping them is the ``AWS_SAM_LOCAL`` variable, read once in its constructor.
+
 ``tests/test_crhelper_seam.py`` fails if an upgrade of crhelper moves this seam.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+from collections.abc import Iterator
 from typing import Any
 
 from crhelper import CfnResource
@@ -32,9 +39,11 @@ class _Seam(CfnResource):
     """crhelper's dispatch and logging, with its transport and watchdog switched off."""
 
     def __init__(self, runtime: Runtime) -> None:
-        super().__init__(
-            json_logging=True, log_level="INFO", boto_level="WARNING", sleep_on_delete=0
-        )
+        with _without_polling_clients():
+            super().__init__(
+                json_logging=True, log_level="INFO", boto_level="WARNING", sleep_on_delete=0
+            )
+        self._sam_local = None
         self.runtime = runtime
         self.request: CfnRequest | None = None
         self.context: Any = None
@@ -73,6 +82,22 @@ class _Seam(CfnResource):
             logger.error("crhelper failed outside a request: %s", reason)
             return
         respond(self.request, Failed(reason or "crhelper failed"), self.context, self.runtime)
+
+
+@contextlib.contextmanager
+def _without_polling_clients() -> Iterator[None]:
+    previous = os.environ.get(_SKIP_CLIENTS)
+    os.environ[_SKIP_CLIENTS] = "true"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[_SKIP_CLIENTS]
+        else:
+            os.environ[_SKIP_CLIENTS] = previous
+
+
+_SKIP_CLIENTS = "AWS_SAM_LOCAL"
 
 
 class Provider:

@@ -75,11 +75,11 @@ class Relay:
         ``memo``: the task's memo on the first hop (e.g. a decision made once, up front).
         """
         state = request.relay or self.first_state(request, service_timeout, memo or {})
-        if request.relay is None and self.clock() >= state.deadline:
+        if request.relay is None and self.clock() >= state.requested_at + service_timeout:
             late = (self.clock() - state.requested_at) / 60
             return Failed(
                 f"The request reached the provider {late:.0f} min after CloudFormation sent it, "
-                "past the wait's deadline; nothing was done",
+                "after its ServiceTimeout; nothing was done",
                 task.physical_id,
             )
         left = context.get_remaining_time_in_millis() / 1000

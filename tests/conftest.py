@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -24,6 +25,10 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
+import botocore.loaders
+import botocore.session
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws, settings
 from moto.acm.models import CertBundle, acm_backends
 
@@ -204,8 +209,43 @@ def _operation(event_name: str) -> str:
     return f"{service.replace('-', '')}.{name}"
 
 
+_LOADER = botocore.loaders.create_loader()
+"""One loader for every test's session: it parses each service model once per run."""
+
+
+def new_session() -> Any:
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _LOADER)
+    session = boto3.Session(region_name=REGION, botocore_session=core)
+    _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))  # boto3 adds its own
+    return session
+
+
+@functools.cache
+def _one_key(public_exponent: int, key_size: int) -> Any:
+    return _generate_private_key(public_exponent=public_exponent, key_size=key_size)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_moto_keys() -> Iterator[None]:
+    """moto makes and parses an RSA key for every certificate (about 80 ms): reuse one."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(
+        rsa,
+        "generate_private_key",
+        lambda public_exponent, key_size, backend=None: _one_key(public_exponent, key_size),
+    )
+    patch.setattr(serialization, "load_pem_private_key", functools.lru_cache(maxsize=16)(_load_pem))
+    yield
+    patch.undo()
+
+
+_generate_private_key = rsa.generate_private_key
+_load_pem = serialization.load_pem_private_key
+
+
 def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0) -> World:
-    session = boto3.Session(region_name=REGION)
+    session = new_session()
     calls: list[str] = []
     hooks: dict[str, Any] = {}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 import threading
 from importlib.metadata import version
 from pathlib import Path
@@ -12,6 +13,8 @@ import crhelper.utils
 import pytest
 from crhelper import CfnResource
 
+from custom_resource.handler import Provider
+from custom_resource.lifecycle import Runtime
 from tests.conftest import World, make_event
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +37,20 @@ def test_signatures_we_override_are_unchanged() -> None:
     assert parameters("_cfn_response") == ["self", "event"]
     assert parameters("_set_timeout") == ["self"]
     assert parameters("_send")[:3] == ["self", "status", "reason"]
+
+
+def test_crhelper_builds_no_clients_for_the_polling_we_do_not_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[str] = []
+    monkeypatch.setattr("boto3.client", lambda name, **_: built.append(name))
+    monkeypatch.delenv("AWS_SAM_LOCAL", raising=False)
+
+    seam = Provider(Runtime())._seam
+
+    assert built == []
+    assert "AWS_SAM_LOCAL" not in os.environ, "the switch is put back"
+    assert not seam._sam_local
 
 
 def test_dispatch_runs_our_hop_without_watchdog_or_crhelper_sender(
