@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test lint demo bench clean
+.PHONY: venv test test-deep lint demo bench clean
 
 venv: $(STAMP)
 
@@ -23,6 +23,11 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# The model-based test of CloudFormation's sequences (tests/test_model.py) with a far
+# deeper, randomised search than the fixed set `make test` runs (several minutes).
+test-deep: $(STAMP)
+	WFC_MODEL_PROFILE=deep $(BIN)/pytest tests/test_model.py
 
 # The whole stack lifecycle on a local AWS emulation (moto's server on 127.0.0.1, no account,
 # no network; tools/demo.py): e.g. make demo ARGS="--fail validation", ARGS="--json",

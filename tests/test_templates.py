@@ -40,7 +40,13 @@ PSEUDO = {
 UNSCOPABLE = frozenset({"acm:RequestCertificate", "acm:ListCertificates"})
 """Actions without resource-level permissions: the only ones allowed on Resource "*"."""
 
-SERVICES = {"acm": "acm", "route53": "route53", "sts": "sts", "lambda": "lambda"}
+SERVICES = {
+    "acm": "acm",
+    "route53": "route53",
+    "sts": "sts",
+    "lambda": "lambda",
+    "cloudformation": "cloudformation",
+}
 """boto3 client name -> IAM service prefix of every AWS API the code may call."""
 
 ACTION_FOR_OPERATION = {"lambda:Invoke": "lambda:InvokeFunction"}
@@ -271,7 +277,7 @@ def test_no_wildcard_actions_and_no_star_resource_where_scoping_is_possible(
     grants = allowed(provider, Resolver(provider, parameters))
     for action, resources in grants.items():
         assert "*" not in action, action
-        assert action.split(":")[0] in {"acm", "route53", "sts", "lambda", "logs"}, action
+        assert action.split(":")[0] in {*SERVICES.values(), "logs"}, action
         if action not in UNSCOPABLE:
             assert "*" not in resources, action
 
