@@ -105,7 +105,7 @@ class StackModel(RuleBasedStateMachine):
         self._patch.setattr(moto_settings, "ACM_VALIDATION_WAIT", 10**9)
         self.world: World = build_world()
         self._patch.setattr(CertBundle, "describe", self.world.describe_hook())
-        self.zone = self.world.hosted_zone("example.com")
+        self.zones = {apex: self.world.hosted_zone(apex) for apex in ("example.com", "example.org")}
         self.current: str | None = None
         self.props: dict[str, Any] | None = None
         self.retained: set[str] = set()
@@ -118,6 +118,9 @@ class StackModel(RuleBasedStateMachine):
     def teardown(self) -> None:
         self._patch.undo()
         self._mock.stop()
+
+    def zone(self, domain: str) -> str:
+        return self.zones[".".join(domain.split(".")[-2:])]
 
     # CloudFormation's requests
 
@@ -173,7 +176,8 @@ class StackModel(RuleBasedStateMachine):
     def delete(self, physical_id: str, props: dict[str, Any], delivery: Delivery) -> None:
         event = delete_event(physical_id, props)
         self.send(event, delivery, Validation("never", 0))
-        assert self.answer(event)["Status"] == "SUCCESS", self.answer(event)
+        body = self.answer(event)
+        assert body["Status"] == "SUCCESS", f"DELETE_FAILED: {body['Reason']}"
 
     # Rules
 
@@ -194,7 +198,9 @@ class StackModel(RuleBasedStateMachine):
         other_resource_fails: bool,
     ) -> None:
         self.world.stack_status("CREATE_IN_PROGRESS")
-        event = make_event(DomainName=domain, HostedZoneId=self.zone, ServiceTimeout=timeout)
+        event = make_event(
+            DomainName=domain, HostedZoneId=self.zone(domain), ServiceTimeout=timeout
+        )
         self.send(event, delivery, validation)
         body = self.answer(event)
         props = event["ResourceProperties"]
@@ -247,7 +253,7 @@ class StackModel(RuleBasedStateMachine):
         rollback = update_event(held, new_props, old_props)
         self.send(rollback, rollback_delivery, Validation("issues", 1))
         answer = self.answer(rollback)
-        assert answer["Status"] == "SUCCESS", f"UPDATE_ROLLBACK_FAILED: {answer}"
+        assert answer["Status"] == "SUCCESS", f"UPDATE_ROLLBACK_FAILED: {answer['Reason']}"
         self.current, self.props = answer["PhysicalResourceId"], old_props
         if held != self.current:  # UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS
             self.delete(held, new_props, Delivery())
