@@ -101,7 +101,7 @@ def _json_default(value: Any) -> str:
 
 
 Put = Callable[[str, bytes, float], int]
-"""Sends one PUT: (url, body, socket timeout) -> HTTP status; raises on network errors."""
+"""Sends one PUT: (url, body, socket timeout) -> HTTP status; raises when the attempt fails."""
 
 
 def urllib_put(url: str, body: bytes, timeout: float) -> int:
