@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .aws import Clients
 from .certificate import (
@@ -165,5 +166,5 @@ def respond(
     if not runtime.response_sender().send(request.response_url, body, budget):
         raise ResponseNotDeliveredError(
             f"{response.status} for {request.request_type} {request.logical_resource_id} "
-            f"was not accepted by {request.masked_response_url}"
+            f"was not accepted by {urlsplit(request.response_url).hostname} (the ResponseURL)"
         )
