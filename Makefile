@@ -5,21 +5,42 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
+# checkov, an independent IaC scanner, pins boto3, packaging and networkx below what this
+# project and cfn-lint need, so it gets a virtual environment of its own inside .venv,
+# built from its own fully pinned requirements-checkov.txt.
+CHECKOV_VENV  := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat requirements-checkov.txt | cksum | cut -d' ' -f1)
+# Offline and quick: no policy download from the Bridgecrew platform (--skip-download,
+# BC_SKIP_MAPPING) and no PyPI version check (CKV_SKIP_PACKAGE_UPDATE_CHECK); a template
+# it cannot parse fails the run (CKV_PARSE_ERROR_FAIL). Skipped checks are justified in
+# each template's Metadata (checkov: skip:); tests/test_templates.py runs it too.
+CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE CKV_PARSE_ERROR_FAIL=TRUE
+CHECKOV = $(CHECKOV_ENV) $(CHECKOV_VENV)/bin/checkov --skip-download --framework cloudformation
+
 .PHONY: venv test test-deep lint demo bench clean
 
-venv: $(STAMP)
+venv: $(STAMP) $(CHECKOV_STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip check --disable-pip-version-check
 	touch $@
 
-lint: $(STAMP)
+$(CHECKOV_STAMP): requirements-checkov.txt $(STAMP)
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/python -m pip check --disable-pip-version-check
+	touch $@
+
+lint: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/cfn-lint template/*.yaml
+	$(CHECKOV) --directory template --quiet --compact
 
 test: lint
 	$(BIN)/pytest

@@ -10,6 +10,11 @@ off the three crhelper behaviours we must not inherit (see FACTS.md):
 - ``_send``: its sender retries forever, ignores the HTTP status and logs the URL.
   The only callers left are crhelper's own failure paths; they answer through ours.
 
+crhelper also catches every exception of a hop. A response that could not be delivered
+must fail the invocation all the same, so that Lambda retries the event and, once it
+gives up, the last-resort responder answers (SPEC section 5b): the seam keeps that error
+and ``Provider`` raises it once crhelper has returned.
+
 crhelper also builds Lambda, EventBridge and CloudWatch Logs clients for its polling
 transport, which we never use: about a third of a second of every cold start. Its own
 switch for skipping them is the ``AWS_SAM_LOCAL`` variable, read once in its constructor.
@@ -30,6 +35,7 @@ from crhelper import CfnResource
 from .lifecycle import Runtime, respond, run_hop
 from .progress import Failed
 from .request import CfnRequest, NotARequestError, mask_url, parse_request
+from .response import ResponseNotDeliveredError
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -47,16 +53,21 @@ class _Seam(CfnResource):
         self.runtime = runtime
         self.request: CfnRequest | None = None
         self.context: Any = None
+        self.undelivered: ResponseNotDeliveredError | None = None
         self.create(self._hop)
         self.update(self._hop)
         self.delete(self._hop)
 
     def run(self, request: CfnRequest, context: Any) -> None:
-        self.request, self.context = request, context
+        """Run one hop; raise ``ResponseNotDeliveredError`` after crhelper has returned."""
+        self.request, self.context, self.undelivered = request, context, None
         try:
             super().__call__(dict(request.event), context)
+            undelivered = self.undelivered
         finally:
-            self.request, self.context = None, None
+            self.request, self.context, self.undelivered = None, None, None
+        if undelivered is not None:
+            raise undelivered
 
     def _hop(self, event: dict[str, Any], context: Any) -> None:
         request = self.request
@@ -68,7 +79,10 @@ class _Seam(CfnResource):
             request.relay.hop if request.relay else 1,
             mask_url(request.response_url),
         )
-        run_hop(request, context, self.runtime)
+        try:
+            run_hop(request, context, self.runtime)
+        except ResponseNotDeliveredError as exc:
+            self.undelivered = exc
 
     def _set_timeout(self) -> None:
         """No watchdog: the relay hands off before the deadline."""
@@ -81,7 +95,10 @@ class _Seam(CfnResource):
         if self.request is None:
             logger.error("crhelper failed outside a request: %s", reason)
             return
-        respond(self.request, Failed(reason or "crhelper failed"), self.context, self.runtime)
+        try:
+            respond(self.request, Failed(reason or "crhelper failed"), self.context, self.runtime)
+        except ResponseNotDeliveredError as exc:
+            self.undelivered = exc
 
 
 @contextlib.contextmanager
@@ -108,6 +125,7 @@ class Provider:
         self._seam = _Seam(self.runtime)
 
     def __call__(self, event: Any, context: Any) -> None:
+        """Run one hop; raises ``ResponseNotDeliveredError`` so that Lambda retries it."""
         try:
             request = parse_request(event)
         except NotARequestError as exc:
@@ -116,7 +134,10 @@ class Provider:
         self._seam.run(request, context)
 
     def refuse(self, event: Any, context: Any, problem: Exception) -> None:
-        """Answer FAILED without doing anything: the function itself is misconfigured."""
+        """Answer FAILED without doing anything: the function itself is misconfigured.
+
+        Raises ``ResponseNotDeliveredError`` like a hop does.
+        """
         try:
             request = parse_request(event)
         except NotARequestError:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .aws import Clients
 from .certificate import (
@@ -33,7 +34,14 @@ from .properties import (
 )
 from .relay import LambdaContext, Relay, lambda_invoker
 from .request import CfnRequest
-from .response import Response, Sender, UnsafeResponseURLError, build_body, check_response_url
+from .response import (
+    Response,
+    ResponseNotDeliveredError,
+    Sender,
+    UnsafeResponseURLError,
+    build_body,
+    check_response_url,
+)
 from .settings import Settings
 from .update import update_task
 
@@ -64,7 +72,10 @@ class Runtime:
 
 
 def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Outcome | None:
-    """Run one invocation; return what it ended with (None when it could not answer)."""
+    """Run one invocation; return what it ended with (None when it could not answer).
+
+    Raises ``ResponseNotDeliveredError`` when the answer never reached CloudFormation.
+    """
     try:
         check_response_url(request.response_url, runtime.settings.allow_loopback_response_url)
     except UnsafeResponseURLError as exc:
@@ -152,8 +163,8 @@ def physical_id_for(request: CfnRequest, outcome: Done | Failed) -> str:
 
 def respond(
     request: CfnRequest, outcome: Done | Failed, context: LambdaContext, runtime: Runtime
-) -> bool:
-    """Send the one final response of this request."""
+) -> None:
+    """Send the one final response of this request; raise if it could not be delivered."""
     physical_id = physical_id_for(request, outcome)
     if isinstance(outcome, Done):
         response = Response("SUCCESS", physical_id, data=outcome.data)
@@ -168,6 +179,9 @@ def respond(
         f": {response.reason}" if response.reason else "",
     )
     budget = min(SEND_BUDGET_SECONDS, context.get_remaining_time_in_millis() / 1000 - 1)
-    return runtime.response_sender().send(
-        request.response_url, build_body(request, response), budget
-    )
+    body = build_body(request, response)
+    if not runtime.response_sender().send(request.response_url, body, budget):
+        raise ResponseNotDeliveredError(
+            f"{response.status} for {request.request_type} {request.logical_resource_id} "
+            f"was not accepted by {urlsplit(request.response_url).hostname} (the ResponseURL)"
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -100,7 +101,7 @@ def _json_default(value: Any) -> str:
 
 
 Put = Callable[[str, bytes, float], int]
-"""Sends one PUT: (url, body, socket timeout) -> HTTP status; raises on network errors."""
+"""Sends one PUT: (url, body, socket timeout) -> HTTP status; raises when the attempt fails."""
 
 
 def urllib_put(url: str, body: bytes, timeout: float) -> int:
@@ -114,9 +115,27 @@ def urllib_put(url: str, body: bytes, timeout: float) -> int:
         return int(exc.code)
 
 
+class ResponseNotDeliveredError(RuntimeError):
+    """CloudFormation's S3 never accepted the response: the invocation must fail.
+
+    Raised (outside crhelper, see ``handler.py``) so that Lambda retries the event and,
+    once it gives up, the on-failure destination answers (``responder.py``). Its message
+    names the URL masked: the error message ends up in the destination record.
+    """
+
+
+MIN_ATTEMPT_SECONDS = 1.0
+"""No attempt gets a shorter socket timeout: below that, a PUT to S3 is pointless."""
+
+
 @dataclass(frozen=True)
 class Sender:
-    """PUT a body with a socket timeout and a bounded number of jittered retries."""
+    """PUT a body with a socket timeout and a bounded number of jittered retries.
+
+    Every attempt is charged the time it really took (``clock``), so fast failures
+    (an instant 503, a reset connection) leave room for every attempt, and slow ones
+    stop the loop at the budget.
+    """
 
     sleep: Callable[[float], None]
     rng: random.Random
@@ -124,24 +143,26 @@ class Sender:
     attempts: int = 5
     socket_timeout: float = 10.0
     first_backoff: float = 1.0
+    clock: Callable[[], float] = time.monotonic
 
     def send(self, url: str, body: bytes, budget_seconds: float) -> bool:
         """True when CloudFormation's S3 accepted the body (2xx) within the budget."""
         spent = 0.0
         for attempt in range(1, self.attempts + 1):
-            timeout = min(self.socket_timeout, max(1.0, budget_seconds - spent))
+            timeout = min(self.socket_timeout, max(MIN_ATTEMPT_SECONDS, budget_seconds - spent))
+            started = self.clock()
             try:
                 status = self.put(url, body, timeout)
                 if 200 <= status < 300:
                     logger.info("Response accepted (HTTP %d) by %s", status, mask_url(url))
                     return True
                 problem = f"HTTP {status}"
-            except (OSError, ValueError) as exc:
+            except Exception as exc:  # any failure of one attempt is worth another attempt
                 problem = f"{type(exc).__name__}: {exc}"
-            spent += timeout
+            spent += max(0.0, self.clock() - started)
             backoff = self.first_backoff * 2 ** (attempt - 1) * self.rng.uniform(0.5, 1.0)
             logger.warning("Response attempt %d/%d failed: %s", attempt, self.attempts, problem)
-            if attempt == self.attempts or spent + backoff >= budget_seconds:
+            if attempt == self.attempts or spent + backoff + MIN_ATTEMPT_SECONDS > budget_seconds:
                 break
             self.sleep(backoff)
             spent += backoff

@@ -284,7 +284,7 @@ def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0
         clock=clock,
         sleep=clock.sleep,
         rng=rng,
-        sender=Sender(sleep=clock.sleep, rng=rng, put=sink.put),
+        sender=Sender(sleep=clock.sleep, rng=rng, put=sink.put, clock=clock),
     )
     provider = Provider(runtime)
     lam = LocalLambda(session, provider, clock, budget_seconds=budget_seconds, hook_session=False)

@@ -178,6 +178,24 @@ def test_aws_cloudformation_package_uploads_the_zip_as_function_code(
     (tmp_path / "dist" / build_zip.DEFAULT_OUTPUT.name).write_bytes(package.read_bytes())
     uploader = _FakeUploader()
     exported = Template("template/provider.yaml", str(tmp_path), uploader).export()
-    code = exported["Resources"]["Function"]["Properties"]["Code"]
-    assert code == {"S3Bucket": "artifacts", "S3Key": "wait-for-certificate/0123abcd"}
-    assert uploader.uploaded == [package.read_bytes()]
+    functions = [
+        resource["Properties"]
+        for resource in exported["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+    ]
+    assert len(functions) == 2, "the provider and its last-resort responder"
+    for function in functions:
+        assert function["Code"] == {
+            "S3Bucket": "artifacts",
+            "S3Key": "wait-for-certificate/0123abcd",
+        }
+    assert uploader.uploaded == [package.read_bytes()] * len(functions)
+
+
+def test_the_package_is_pure_python_so_it_runs_on_arm64(package: Path) -> None:
+    """The template runs both functions on arm64: nothing compiled may enter the zip."""
+    with zipfile.ZipFile(package) as archive:
+        names = archive.namelist()
+    native = [n for n in names if n.endswith((".so", ".pyd", ".dylib", ".dll")) or ".so." in n]
+    assert native == []
+    assert all(n.endswith((".py", ".pyi", ".typed")) or ".dist-info/" in n for n in names), names

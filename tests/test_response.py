@@ -1,9 +1,15 @@
-"""Responses (SPEC section 6): size limit, URL policy, bounded status-checked PUT."""
+"""Responses (SPEC section 6): size limit, URL policy, bounded status-checked PUT.
+
+The retry loop runs on a virtual clock (``FakeClock``): attempts that fail at once
+leave room for every retry, attempts that hang are charged their socket timeout.
+"""
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,6 +29,7 @@ from custom_resource.response import (
     urllib_put,
 )
 from tests.conftest import make_event
+from tools.local_lambda import FakeClock
 
 REQUEST = parse_request(make_event(DomainName="example.com"))
 
@@ -180,21 +187,100 @@ def test_retries_are_bounded_in_count() -> None:
 
 
 def test_retries_are_bounded_in_time() -> None:
+    clock = FakeClock()
     calls: list[float] = []
 
-    def slow(url: str, body: bytes, timeout: float) -> int:
+    def hangs_until_its_timeout(url: str, body: bytes, timeout: float) -> int:
         calls.append(timeout)
-        return 503
+        clock.advance(timeout)
+        raise TimeoutError("timed out")
 
-    sleeps: list[float] = []
-    assert not _sender(sleeps, put=slow).send("https://x", b"{}", budget_seconds=12)
-    assert sum(calls) + sum(sleeps) <= 12 + 1e-9
+    sender = Sender(
+        sleep=clock.sleep, rng=random.Random(1), put=hangs_until_its_timeout, clock=clock
+    )
+    assert not sender.send("https://x", b"{}", budget_seconds=12)
+    assert clock.elapsed <= 12
     assert all(0 < t <= 10 for t in calls)
 
 
-def test_socket_timeout_is_passed_to_the_connection() -> None:
-    import socket
+def test_instant_failures_get_every_attempt_within_the_budget() -> None:
+    """Each attempt is charged the time it took, not its socket timeout."""
+    clock = FakeClock()
+    calls: list[float] = []
 
+    def unavailable(url: str, body: bytes, timeout: float) -> int:
+        calls.append(clock.elapsed)
+        return 503
+
+    sender = Sender(sleep=clock.sleep, rng=random.Random(1), put=unavailable, clock=clock)
+    assert not sender.send("https://x", b"{}", budget_seconds=30)
+    assert len(calls) == 5
+    assert clock.elapsed <= 30
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        http.client.IncompleteRead(b"partial", 10),
+        http.client.BadStatusLine("HTTP/1.1 2OO OK"),
+        http.client.RemoteDisconnected("Remote end closed connection without response"),
+        ConnectionResetError(104, "Connection reset by peer"),
+        TimeoutError("timed out"),
+        RuntimeError("anything else"),
+    ],
+    ids=type,
+)
+def test_any_exception_of_an_attempt_is_retried(failure: Exception) -> None:
+    attempts: list[float] = []
+
+    def fails_once(url: str, body: bytes, timeout: float) -> int:
+        attempts.append(timeout)
+        if len(attempts) == 1:
+            raise failure
+        return 200
+
+    assert _sender([], put=fails_once).send("https://x", b"{}", budget_seconds=30)
+    assert len(attempts) == 2
+
+
+def test_a_real_bad_status_line_is_retried_then_accepted() -> None:
+    """A loopback server answers garbage to the first PUT and 200 to the second."""
+    answers = [b"NONSENSE\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(2)
+    listener.settimeout(10)
+
+    def serve() -> None:
+        for answer in answers:
+            connection, _ = listener.accept()
+            with connection:
+                connection.settimeout(10)
+                connection.recv(65536)
+                connection.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/r?X-Amz-Signature=s"
+        assert _sender([]).send(url, b"{}", budget_seconds=30)
+    finally:
+        thread.join(10)
+        listener.close()
+    assert not thread.is_alive()
+
+
+def test_a_process_dying_mid_put_is_not_swallowed() -> None:
+    """Only exceptions are retried: a BaseException (e.g. KeyboardInterrupt) goes through."""
+
+    def interrupted(url: str, body: bytes, timeout: float) -> int:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _sender([], put=interrupted).send("https://x", b"{}", budget_seconds=30)
+
+
+def test_socket_timeout_is_passed_to_the_connection() -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)

@@ -8,8 +8,11 @@ with the parameter defaults and once with every optional parameter set.
 from __future__ import annotations
 
 import importlib
+import json
 import math
+import os
 import re
+import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,9 @@ import pytest
 from botocore import xform_name
 from cfnlint.decode import cfn_yaml
 
+from custom_resource.lifecycle import SEND_BUDGET_SECONDS
 from custom_resource.properties import parse_properties
+from custom_resource.responder import LOG_GROUP_VARIABLE
 from custom_resource.settings import Settings
 from tools import build_zip
 
@@ -126,6 +131,8 @@ class Resolver:
                 return str(local[name])
             if name in self.values:
                 return str(self.values[name])
+            if name.split(".")[0] in self.template.get("Resources", {}):
+                return match.group(0)  # a resource stays symbolic, as in Ref and Fn::GetAtt
             raise AssertionError(f"${{{name}}} in Fn::Sub is not a parameter or pseudo parameter")
 
         return re.sub(r"\$\{([\w:.]+)\}", value, text)
@@ -135,26 +142,47 @@ def listify(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def statements(template: Mapping[str, Any], resolve: Resolver) -> Iterator[dict[str, Any]]:
-    """Every statement of every policy that ends up on the function's role."""
-    resources = resolve(template["Resources"])
-    for policy in resources["Role"]["Properties"].get("Policies", []):
+def resources(template: Mapping[str, Any], resolve: Resolver) -> dict[str, Any]:
+    """The resources created with these parameter values (their Condition holds), resolved."""
+    return {
+        name: resolve(resource)
+        for name, resource in template["Resources"].items()
+        if "Condition" not in resource or resolve.condition(resource["Condition"])
+    }
+
+
+ROLES = ("Role", "ResponderRole")
+"""The provider function's role and the last-resort responder's: no other role exists."""
+
+
+def statements(
+    template: Mapping[str, Any], resolve: Resolver, role: str = "Role"
+) -> Iterator[dict[str, Any]]:
+    """Every statement of every policy that ends up on ``role``."""
+    found = resources(template, resolve)
+    assert sorted(n for n, r in found.items() if r["Type"] == "AWS::IAM::Role") == sorted(ROLES)
+    assert "ManagedPolicyArns" not in found[role]["Properties"]
+    for policy in found[role]["Properties"].get("Policies", []):
         yield from listify(policy["PolicyDocument"]["Statement"])
-    for resource in resources.values():
+    for resource in found.values():
         props = resource.get("Properties", {})
         if resource["Type"] == "AWS::IAM::RolePolicy":
-            assert props["RoleName"] == {"Ref": "Role"}
+            attached_to = [props["RoleName"]]
         elif resource["Type"] == "AWS::IAM::Policy":
-            assert props.get("Roles") == [{"Ref": "Role"}]
+            attached_to = props.get("Roles", [])
         else:
             continue
-        yield from listify(props["PolicyDocument"]["Statement"])
+        assert all(r in [{"Ref": name} for name in ROLES] for r in attached_to), attached_to
+        if {"Ref": role} in attached_to:
+            yield from listify(props["PolicyDocument"]["Statement"])
 
 
-def allowed(template: Mapping[str, Any], resolve: Resolver) -> dict[str, list[Any]]:
-    """IAM action -> every Resource entry granting it."""
+def allowed(
+    template: Mapping[str, Any], resolve: Resolver, role: str = "Role"
+) -> dict[str, list[Any]]:
+    """IAM action -> every Resource entry granting it to ``role``."""
     grants: dict[str, list[Any]] = {}
-    for statement in statements(template, resolve):
+    for statement in statements(template, resolve, role):
         assert statement["Effect"] == "Allow"
         assert "NotAction" not in statement and "NotResource" not in statement
         for action in listify(statement["Action"]):
@@ -162,9 +190,9 @@ def allowed(template: Mapping[str, Any], resolve: Resolver) -> dict[str, list[An
     return grants
 
 
-def called_actions() -> set[str]:
+def called_actions(modules: str = "*.py") -> set[str]:
     """The IAM action of every AWS API the provider code calls, found by scanning it."""
-    source = "\n".join(p.read_text() for p in (ROOT / "custom_resource").glob("*.py"))
+    source = "\n".join(p.read_text() for p in (ROOT / "custom_resource").glob(modules))
     methods = set(re.findall(r"\.([a-z_0-9]+)\(", source))
     methods |= set(re.findall(r"\.get_(?:paginator|waiter)\(\s*[\"']([a-z_0-9]+)[\"']", source))
     session = botocore.session.get_session()
@@ -178,12 +206,18 @@ def called_actions() -> set[str]:
 
 
 DEFAULTS: dict[str, str] = {}
+KMS_KEY = "arn:aws-cn:kms:cn-north-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
+TOPIC = "arn:aws-cn:sns:cn-north-1:123456789012:operators"
 EVERYTHING_SET = {
     "HostedZoneArns": ",".join(
         f"arn:aws-cn:route53:::hostedzone/{zone}" for zone in ("Z1AAAA", "Z2BBB")
     ),
     "Route53RoleArns": "arn:aws-cn:iam::210987654321:role/dns,arn:aws-cn:iam::210987654321:role/x",
     "LogRetentionInDays": "7",
+    "LogKmsKeyArn": KMS_KEY,
+    "ReservedConcurrency": "20",
+    "AlarmEnabled": "true",
+    "AlarmTopicArn": TOPIC,
 }
 
 
@@ -233,18 +267,139 @@ def test_recursive_loop_detection_stays_on_within_the_hop_budget(provider: dict[
     assert hops <= 5, "a 1-hour wait must stay far below Lambda's ~16-hop limit"
 
 
-def test_failed_hops_are_retried(provider: dict[str, Any]) -> None:
-    configs = [
+def async_config(template: Mapping[str, Any], function: str) -> dict[str, Any]:
+    [config] = [
         r["Properties"]
-        for r in provider["Resources"].values()
+        for r in template["Resources"].values()
         if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+        and r["Properties"]["FunctionName"] == {"Ref": function}
     ]
-    assert len(configs) == 1
-    config = configs[0]
-    assert config["FunctionName"] == {"Ref": "Function"}
+    return dict(config)
+
+
+def test_failed_hops_are_retried(provider: dict[str, Any]) -> None:
+    config = async_config(provider, "Function")
     assert config["Qualifier"] == "$LATEST"
     assert config["MaximumRetryAttempts"] == 2
     assert 600 <= config["MaximumEventAgeInSeconds"] <= 3600
+
+
+def test_events_lambda_gives_up_on_go_to_the_responder(provider: dict[str, Any]) -> None:
+    config = async_config(provider, "Function")
+    responder = {"Fn::GetAtt": ["Responder", "Arn"]}
+    assert config["DestinationConfig"] == {"OnFailure": {"Destination": responder}}
+    # Lambda invokes the destination with the function's role.
+    assert responder in allowed(provider, Resolver(provider))["lambda:InvokeFunction"]
+
+
+def test_the_responder_is_retried_but_forwards_nowhere(provider: dict[str, Any]) -> None:
+    config = async_config(provider, "Responder")
+    assert config["MaximumRetryAttempts"] == 2
+    assert "DestinationConfig" not in config
+
+
+def test_the_responder(provider: dict[str, Any]) -> None:
+    function = provider["Resources"]["Function"]["Properties"]
+    props = provider["Resources"]["Responder"]["Properties"]
+    assert props["Handler"] == "custom_resource.responder.handler"
+    module, _, name = props["Handler"].rpartition(".")
+    assert callable(getattr(importlib.import_module(module), name))
+    for same in ("Code", "Runtime", "Architectures"):
+        assert props[same] == function[same], same
+    assert props["Role"] == {"Fn::GetAtt": ["ResponderRole", "Arn"]}
+    assert props["LoggingConfig"]["LogGroup"] == {"Ref": "ResponderLogGroup"}
+    # Its one bounded PUT fits, with room for a cold start.
+    assert SEND_BUDGET_SECONDS + 10 <= props["Timeout"] <= 120
+    variables = props["Environment"]["Variables"]
+    assert variables == {LOG_GROUP_VARIABLE: {"Ref": "LogGroup"}}
+
+
+@pytest.mark.parametrize("parameters", [DEFAULTS, EVERYTHING_SET], ids=["defaults", "all-set"])
+def test_the_responder_may_write_its_own_logs_and_nothing_else(
+    provider: dict[str, Any], parameters: dict[str, str]
+) -> None:
+    grants = allowed(provider, Resolver(provider, parameters), role="ResponderRole")
+    own_logs = [{"Fn::GetAtt": ["ResponderLogGroup", "Arn"]}]
+    assert grants == {"logs:CreateLogStream": own_logs, "logs:PutLogEvents": own_logs}
+    trust = provider["Resources"]["ResponderRole"]["Properties"]["AssumeRolePolicyDocument"]
+    assert trust == provider["Resources"]["Role"]["Properties"]["AssumeRolePolicyDocument"]
+
+
+def test_the_responder_code_calls_no_aws_api() -> None:
+    assert called_actions("responder.py") == set()
+
+
+def test_both_functions_run_on_arm64(provider: dict[str, Any]) -> None:
+    """The package is pure Python (tests/test_package.py), and arm64 costs 20 % less."""
+    for name in ("Function", "Responder"):
+        assert provider["Resources"][name]["Properties"]["Architectures"] == ["arm64"], name
+
+
+def matches(spec: Mapping[str, Any], value: str) -> bool:
+    return re.fullmatch(spec["AllowedPattern"], value) is not None
+
+
+def test_reserved_concurrency_is_optional(provider: dict[str, Any]) -> None:
+    spec = provider["Parameters"]["ReservedConcurrency"]
+    assert spec["Default"] == ""
+    assert all(matches(spec, v) for v in ("", "1", "20", "1000"))
+    assert not any(matches(spec, v) for v in ("0", "-1", "x", "1.5", "05"))
+    unreserved = resources(provider, Resolver(provider))["Function"]["Properties"]
+    assert "ReservedConcurrentExecutions" not in unreserved
+    reserved = resources(provider, Resolver(provider, EVERYTHING_SET))["Function"]["Properties"]
+    assert reserved["ReservedConcurrentExecutions"] == "20"
+    assert "one execution" in spec["Description"]
+
+
+def test_a_kms_key_encrypts_both_log_groups_when_given(provider: dict[str, Any]) -> None:
+    spec = provider["Parameters"]["LogKmsKeyArn"]
+    assert spec["Default"] == "" and matches(spec, KMS_KEY)
+    assert not matches(spec, "alias/logs") and not matches(spec, "arn:aws:kms:x")
+    for parameters, key in ((DEFAULTS, None), (EVERYTHING_SET, KMS_KEY)):
+        found = resources(provider, Resolver(provider, parameters))
+        groups = [r for r in found.values() if r["Type"] == "AWS::Logs::LogGroup"]
+        assert len(groups) == 2
+        for group in groups:
+            assert group["Properties"].get("KmsKeyId") == key
+            assert group["Properties"]["RetentionInDays"] == parameters.get(
+                "LogRetentionInDays", "30"
+            )
+
+
+def metric_of(query: Mapping[str, Any]) -> tuple[str, str]:
+    """(metric name, the function it is about): all three are Lambda's Sum per function."""
+    metric = query["MetricStat"]["Metric"]
+    assert metric["Namespace"] == "AWS/Lambda"
+    [dimension] = metric["Dimensions"]
+    assert dimension["Name"] == "FunctionName"
+    assert query["MetricStat"]["Stat"] == "Sum"
+    assert set(dimension["Value"]) == {"Ref"}
+    return metric["MetricName"], dimension["Value"]["Ref"]
+
+
+def test_the_alarm_watches_the_last_resort_and_failed_hops(provider: dict[str, Any]) -> None:
+    alarm = resources(provider, Resolver(provider))["Alarm"]["Properties"]
+    queries = {q["Id"]: q for q in alarm["Metrics"]}
+    [watched] = [q for q in queries.values() if q["ReturnData"]]
+    watched_metrics = {metric_of(q) for q in queries.values() if "MetricStat" in q}
+    assert watched_metrics == {
+        ("Invocations", "Responder"),
+        ("DestinationDeliveryFailures", "Function"),
+        ("Errors", "Function"),
+    }
+    used = set(re.findall(r"[a-z]\w*", watched["Expression"])) - {"FILL"}
+    assert used == {i for i, q in queries.items() if "MetricStat" in q}
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert "AlarmActions" not in alarm
+
+
+def test_the_alarm_notifies_the_topic_and_can_be_switched_off(provider: dict[str, Any]) -> None:
+    assert provider["Parameters"]["AlarmEnabled"]["Default"] == "true"
+    alarm = resources(provider, Resolver(provider, EVERYTHING_SET))["Alarm"]["Properties"]
+    assert alarm["AlarmActions"] == [TOPIC]
+    assert "Alarm" not in resources(provider, Resolver(provider, {"AlarmEnabled": "false"}))
+    assert matches(provider["Parameters"]["AlarmTopicArn"], TOPIC)
 
 
 def test_log_group_retention_is_a_parameter(provider: dict[str, Any]) -> None:
@@ -311,7 +466,9 @@ def test_resources_are_scoped(provider: dict[str, Any]) -> None:
     for action, resources in grants.items():
         if action.startswith("acm:") and action not in UNSCOPABLE:
             assert resources == [own_certificates], action
-    assert grants["lambda:InvokeFunction"] == [{"Fn::GetAtt": ["Function", "Arn"]}]
+    assert sorted(map(str, grants["lambda:InvokeFunction"])) == sorted(
+        str({"Fn::GetAtt": [name, "Arn"]}) for name in ("Function", "Responder")
+    )
     assert grants["logs:CreateLogStream"] == [{"Fn::GetAtt": ["LogGroup", "Arn"]}]
     assert grants["logs:PutLogEvents"] == [{"Fn::GetAtt": ["LogGroup", "Arn"]}]
     assert grants["route53:ChangeResourceRecordSets"] == ["arn:aws-cn:route53:::hostedzone/*"]
@@ -396,3 +553,77 @@ def test_every_setting_is_documented() -> None:
     assert names, "no WFC_ setting found"
     for name in names:
         assert f"WFC_{name}" in documented, name
+
+
+# checkov, the independent scanner `make lint` runs: in its own venv (requirements-checkov.txt).
+
+CHECKOV = ROOT / ".venv" / "checkov" / "bin" / "checkov"
+
+
+def checkov_environment() -> dict[str, str]:
+    """The Makefile's CHECKOV_ENV: what keeps checkov offline, in one place."""
+    line = next(
+        line
+        for line in (ROOT / "Makefile").read_text().splitlines()
+        if line.startswith("CHECKOV_ENV")
+    )
+    return dict(item.split("=", 1) for item in line.split(":=", 1)[1].split())
+
+
+@pytest.fixture(scope="module")
+def checkov_report() -> dict[str, Any]:
+    if not CHECKOV.exists():
+        pytest.fail(f"{CHECKOV} is missing: `make lint` (or `make venv`) installs it")
+    result = subprocess.run(
+        [
+            *(str(CHECKOV), "--directory", str(TEMPLATES), "--framework", "cloudformation"),
+            *("--skip-download", "--output", "json"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **checkov_environment()},
+        timeout=120,
+        check=False,
+    )
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def test_checkov_is_kept_offline() -> None:
+    assert checkov_environment() == {
+        "BC_SKIP_MAPPING": "TRUE",
+        "CKV_SKIP_PACKAGE_UPDATE_CHECK": "TRUE",
+        "CKV_PARSE_ERROR_FAIL": "TRUE",
+    }
+
+
+def test_checkov_passes_on_every_template(checkov_report: dict[str, Any]) -> None:
+    summary = checkov_report["summary"]
+    assert summary["failed"] == 0, [
+        (c["check_id"], c["resource"]) for c in checkov_report["results"]["failed_checks"]
+    ]
+    assert summary["parsing_errors"] == 0
+    assert summary["passed"] >= 20
+    scanned = {c["file_path"] for c in checkov_report["results"]["passed_checks"]}
+    assert scanned == {"/provider.yaml"}, "example.yaml has nothing checkov checks"
+
+
+def declared_skips(template: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    return {
+        (skip["id"], name): skip["comment"]
+        for name, resource in template["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    }
+
+
+def test_every_skipped_check_is_justified_and_needed(
+    provider: dict[str, Any], checkov_report: dict[str, Any]
+) -> None:
+    skipped = {
+        (c["check_id"], c["resource"].rsplit(".", 1)[1])
+        for c in checkov_report["results"]["skipped_checks"]
+    }
+    declared = declared_skips(provider)
+    assert skipped == set(declared), "a skip of a check checkov does not run here is stale"
+    for (check, resource), comment in declared.items():
+        assert len(comment.split()) >= 12, f"{check} on {resource}: say why it does not apply"

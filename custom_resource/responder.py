@@ -1,0 +1,188 @@
+"""The last-resort responder: answer FAILED for a request Lambda gave up on (SPEC section 5b).
+
+Lambda sends an event it stops retrying (every delivery failed, the event grew too old,
+or recursive loop detection stopped the chain) to the provider's on-failure destination:
+a second function whose handler is ``custom_resource.responder.handler``. Its record
+holds the original event (``requestPayload``), so the stack gets FAILED with a Reason
+saying what happened, instead of waiting in silence for CloudFormation's timeout.
+
+The responder may only write its logs and PUT to the ResponseURL: no ACM, no Route 53.
+It keeps no state, so its answer derives from the record alone and a second record for
+the same request repeats the same answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .certificate import REPLACES_TAG, is_certificate_arn
+from .lifecycle import Runtime, respond
+from .progress import Failed
+from .relay import LambdaContext
+from .request import RELAY_KEY, CfnRequest, NotARequestError, mask_url, parse_request
+from .response import UnsafeResponseURLError, check_response_url
+
+logger = logging.getLogger(__name__)
+
+LOG_GROUP_VARIABLE = "WFC_PROVIDER_LOG_GROUP"
+"""The responder's environment names the provider function's log group, for the Reason."""
+
+MAX_ERROR_CHARS = 300
+
+_CONDITIONS = {
+    "RetriesExhausted": "every delivery of it failed",
+    "EventAgeExceeded": "it waited in Lambda's queue longer than the maximum event age",
+}
+"""What Lambda's ``requestContext.condition`` means, in words; others are quoted as is."""
+
+_URL = re.compile(r"https?://[^\s'\"<>]+")
+
+
+@dataclass(frozen=True)
+class GaveUp:
+    """What an on-failure destination record says about a request Lambda gave up on."""
+
+    request: CfnRequest
+    condition: str
+    attempts: int | None
+    error: str
+    """The function's last error (type and message), URLs masked; empty when none."""
+    relay_unreadable: bool = False
+
+
+def parse_record(record: Any) -> GaveUp:
+    """Read an on-failure record; raise ``NotARequestError`` when there is nothing to answer."""
+    if not isinstance(record, dict):
+        raise NotARequestError(f"the record is a {type(record).__name__}, not an object")
+    context = record.get("requestContext")
+    if not isinstance(context, dict):
+        raise NotARequestError("the record has no requestContext: not a destination record")
+    condition = context.get("condition")
+    if not isinstance(condition, str) or not condition:
+        raise NotARequestError("the record's requestContext has no condition")
+    if condition == "Success":
+        raise NotARequestError("the record is of a successful invocation")
+    count = context.get("approximateInvokeCount")
+    attempts = count if isinstance(count, int) and not isinstance(count, bool) else None
+    request, unreadable = _request_in(record.get("requestPayload"))
+    return GaveUp(
+        request, condition, attempts, _error_in(record.get("responsePayload")), unreadable
+    )
+
+
+def _request_in(payload: Any) -> tuple[CfnRequest, bool]:
+    """The CloudFormation request; one whose relay state is unreadable is still answered."""
+    try:
+        request = parse_request(payload)
+        return request, request.foreign_relay is not None
+    except NotARequestError:
+        if not isinstance(payload, dict) or RELAY_KEY not in payload:
+            raise
+    return parse_request({k: v for k, v in payload.items() if k != RELAY_KEY}), True
+
+
+def _error_in(payload: Any) -> str:
+    if not isinstance(payload, dict):
+        return ""
+    kind, message = payload.get("errorType"), payload.get("errorMessage")
+    text = ": ".join(str(part) for part in (kind, message) if part)
+    text = _URL.sub(lambda match: mask_url(match.group(0)), text)
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
+
+
+def certificate_named_by(request: CfnRequest) -> str | None:
+    """The certificate this request's relay state names, if any.
+
+    A Create's relay state names the certificate it requested, an Update's the
+    replacement it requested (an Update that keeps or returns to a certificate names
+    none); a Delete's names none (it answers its own id anyway). A relay state of another
+    provider version is read for that name only.
+    """
+    relay = request.relay or request.foreign_relay
+    if relay is None or request.request_type == "Delete":
+        return None
+    arn = relay.memo.get("CertificateArn")
+    return arn if isinstance(arn, str) and is_certificate_arn(arn) else None
+
+
+def last_answer(gave_up: GaveUp, log_group: str) -> Failed:
+    """FAILED, saying what happened; a Create names its certificate so the rollback deletes it.
+
+    An Update answers its own (old) PhysicalResourceId: CloudFormation ignores the id of
+    a FAILED Update. A replacement certificate it had requested stays (the responder has
+    no ACM rights): the Reason names it.
+    """
+    request = gave_up.request
+    named = certificate_named_by(request)
+    meaning = _CONDITIONS.get(gave_up.condition)
+    what = gave_up.condition + (f": {meaning}" if meaning else "")
+    if gave_up.attempts is not None:
+        what += f", after {gave_up.attempts} attempt(s)"
+    if gave_up.error:
+        what += f"; last error {gave_up.error}"
+    reason = (
+        f"The WaitForCertificate provider stopped without answering; Lambda gave up on this "
+        f"request ({what}). Answered by its last-resort responder: see the provider's log "
+        f"group {log_group or '(its LogGroupName output)'} for what happened."
+    )
+    if gave_up.relay_unreadable:
+        reason += " The relay state in the event could not be read."
+    if request.request_type == "Update" and named and named != request.physical_resource_id:
+        reason += (
+            f" The replacement certificate {named} this Update requested may remain: delete it"
+            f" if nothing uses it (its tag {REPLACES_TAG} names {request.physical_resource_id})."
+        )
+    return Failed(reason, named if request.request_type == "Create" else None)
+
+
+def signal(request: CfnRequest, answer: Failed, context: LambdaContext, runtime: Runtime) -> None:
+    """Deliver the last answer where the request waits for it: CloudFormation's ResponseURL.
+
+    The seam for 12-hour mode (SPEC section 5a): a resource that already answered SUCCESS
+    and waits behind a WaitCondition will get FAILURE signalled to its handle here.
+    """
+    check_response_url(request.response_url, runtime.settings.allow_loopback_response_url)
+    respond(request, answer, context, runtime)
+
+
+class Responder:
+    """The handler of the provider's on-failure destination."""
+
+    def __init__(self, runtime: Runtime | None = None, log_group: str = "") -> None:
+        self.runtime = runtime or Runtime()
+        self.log_group = log_group
+
+    def __call__(self, record: Any, context: LambdaContext) -> None:
+        """Answer once; raises ``ResponseNotDeliveredError`` so that Lambda retries it."""
+        try:
+            gave_up = parse_record(record)
+        except NotARequestError as exc:
+            logger.error("Ignoring a record that holds no CloudFormation request: %s", exc)
+            return
+        logger.warning(
+            "Lambda gave up on %s %s (%s); answering FAILED to %s",
+            gave_up.request.request_type,
+            gave_up.request.logical_resource_id,
+            gave_up.condition,
+            gave_up.request.masked_response_url,
+        )
+        try:
+            signal(gave_up.request, last_answer(gave_up, self.log_group), context, self.runtime)
+        except UnsafeResponseURLError as exc:
+            logger.error("Refusing to answer: %s", exc)
+
+
+_responder: Responder | None = None
+
+
+def handler(record: Any, context: Any) -> None:
+    """The responder function's Handler: ``custom_resource.responder.handler``."""
+    global _responder
+    if _responder is None:
+        logging.getLogger().setLevel(logging.INFO)
+        _responder = Responder(log_group=os.environ.get(LOG_GROUP_VARIABLE, ""))
+    _responder(record, context)
