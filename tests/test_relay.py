@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from custom_resource.relay_state import RELAY_KEY, RELAY_VERSION
 from custom_resource.settings import Settings
 from tests.conftest import World, make_event
 from tools.local_lambda import FakeContext
@@ -105,3 +106,39 @@ def test_misconfigured_function_answers_failed_naming_the_variable(
     assert body["Status"] == "FAILED"
     assert "misconfigured: WFC_POLL_GROWTH must be >= 1" in body["Reason"]
     assert world.certificates() == []
+
+
+ARN = "arn:aws:acm:eu-west-1:123456789012:certificate/0b5a1e4c-1111-2222-3333-444455556666"
+VERSION_1 = {"Hop": 2, "StartedAt": 1.0, "Deadline": 4.0, "Interval": 10, "Memo": {}}
+
+
+@pytest.mark.parametrize(
+    ("state", "says"),
+    [
+        (VERSION_1, "an older version"),
+        ({**VERSION_1, "Version": 99, "RequestedAt": 1.0}, "another version"),
+    ],
+    ids=["version 1", "unknown version"],
+)
+def test_a_relay_state_of_another_version_answers_failed_naming_the_certificate(
+    world: World, state: dict[str, object], says: str
+) -> None:
+    event = make_event(DomainName="example.com")
+    event[RELAY_KEY] = {**state, "Memo": {"CertificateArn": ARN, "RecordsWritten": True}}
+
+    world.lam.run(event)
+
+    [body] = world.sink.bodies
+    assert body["Status"] == "FAILED"
+    assert says in body["Reason"] and "upgraded" in body["Reason"]
+    assert body["PhysicalResourceId"] == ARN, "the rollback Delete removes what the wait had"
+    assert world.calls == [], "an unreadable wait is never continued"
+
+
+def test_the_relay_state_carries_its_version(world: World) -> None:
+    world.issue_after(40 * 60)
+    world.lam.queue.append(make_event(DomainName="example.com"))
+    world.lam.invoke(world.lam.queue.pop(0))
+
+    [payload] = world.lam.queue
+    assert payload[RELAY_KEY]["Version"] == RELAY_VERSION

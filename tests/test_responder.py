@@ -244,3 +244,23 @@ def test_the_lambda_handler_names_the_log_group_from_its_environment(
 
     assert responder_module._responder is not None
     assert responder_module._responder.log_group == LOG_GROUP
+
+
+def test_a_wait_of_an_older_provider_version_still_names_its_certificate(world: World) -> None:
+    event = make_event(DomainName="example.com")
+    payload = hop_payload(world, event)
+    [certificate] = world.certificates()
+    state = payload[RELAY_KEY]
+    payload[RELAY_KEY] = {  # the unversioned format of version 1
+        "Hop": state["Hop"],
+        "StartedAt": state["RequestedAt"],
+        "Deadline": state["Deadline"],
+        "Interval": state["Interval"],
+        "Memo": state["Memo"],
+    }
+
+    answer(world, destination_record(payload))
+
+    body = world.sink.last
+    assert body["PhysicalResourceId"] == certificate.arn
+    assert "could not be read" in body["Reason"]
