@@ -43,7 +43,7 @@ from .response import (
     check_response_url,
 )
 from .settings import Settings
-from .update import update_task
+from .update import UpdateCertificate
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +87,9 @@ def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Ou
             outcome: Outcome = _refuse_foreign_relay(request)
         else:
             with runtime.clients.bounded_by(lambda: context.get_remaining_time_in_millis() / 1000):
-                task, service_timeout, memo = _task_for(request, runtime.clients)
-                spread = isinstance(task, IssueCertificate)
-                outcome = runtime.relay().run(request, task, context, service_timeout, spread, memo)
+                task, service_timeout = _task_for(request, runtime.clients)
+                spread = request.request_type == "Create"
+                outcome = runtime.relay().run(request, task, context, service_timeout, spread)
     except PropertyError as exc:
         outcome = Failed(str(exc))
     except Exception as exc:
@@ -120,7 +120,7 @@ def abandon_replacement(
     ``IssueCertificate``, whose idempotency token is this request's) is ever deleted.
     """
     kept = Failed(failed.reason, request.physical_resource_id)
-    created = task.arn if isinstance(task, IssueCertificate) else None
+    created = task.created if isinstance(task, UpdateCertificate) else None
     if not is_certificate_arn(created) or created == request.physical_resource_id:
         return kept
     assert created is not None
@@ -133,21 +133,20 @@ def abandon_replacement(
     return Failed(f"{failed.reason} ({note})", request.physical_resource_id)
 
 
-def _task_for(request: CfnRequest, clients: Clients) -> tuple[Task, int, dict[str, Any]]:
-    """The task this request needs, the ServiceTimeout to honour and the first hop's memo."""
+def _task_for(request: CfnRequest, clients: Clients) -> tuple[Task, int]:
+    """The task this request needs and the ServiceTimeout to honour."""
     if request.request_type == "Delete":
         try:
             props: CertificateProperties | None = parse_properties(request.properties)
         except PropertyError:
             props = None
         timeout = props.service_timeout if props else DEFAULT_SERVICE_TIMEOUT
-        return DeleteCertificate(request.physical_resource_id or "", clients, props), timeout, {}
+        return DeleteCertificate(request.physical_resource_id or "", clients, props), timeout
     props = parse_properties(request.properties)
     token = idempotency_token(request.stack_id, request.logical_resource_id, request.request_id)
     if request.request_type == "Create":
-        return IssueCertificate(props, clients, token), props.service_timeout, {}
-    task, plan = update_task(request, props, clients, token)
-    return task, props.service_timeout, plan.to_memo()
+        return IssueCertificate(props, clients, token), props.service_timeout
+    return UpdateCertificate(request, props, clients, token), props.service_timeout
 
 
 def physical_id_for(request: CfnRequest, outcome: Done | Failed) -> str:

@@ -42,9 +42,7 @@ class Relay:
     invoke: Invoker
     rng: random.Random
 
-    def first_state(
-        self, request: CfnRequest, service_timeout: int, memo: dict[str, Any]
-    ) -> RelayState:
+    def first_state(self, request: CfnRequest, service_timeout: int) -> RelayState:
         """The deadline counts from when CloudFormation signed the ResponseURL, so a first
         hop that Lambda retried or delivered late does not restart it."""
         now = self.clock()
@@ -56,7 +54,6 @@ class Relay:
             requested_at=requested,
             deadline=requested + service_timeout - reserve,
             interval=self.settings.poll_min_seconds,
-            memo=memo,
         )
 
     def run(
@@ -66,15 +63,13 @@ class Relay:
         context: LambdaContext,
         service_timeout: int,
         spread_start: bool = False,
-        memo: dict[str, Any] | None = None,
     ) -> Outcome:
         """Advance ``task`` until it ends, the deadline passes, or the next hop takes over.
 
         ``spread_start``: on the first hop, wait a random part of ``start_jitter_seconds``
         before the first step, so resources created together do not call AWS together.
-        ``memo``: the task's memo on the first hop (e.g. a decision made once, up front).
         """
-        state = request.relay or self.first_state(request, service_timeout, memo or {})
+        state = request.relay or self.first_state(request, service_timeout)
         if request.relay is None and self.clock() >= state.requested_at + service_timeout:
             late = (self.clock() - state.requested_at) / 60
             return Failed(

@@ -13,8 +13,8 @@ the wanted properties (never the old/new property diff alone, which a rollback s
   old one kept by UpdateReplacePolicy Retain is no longer the stack's to adopt;
 - otherwise: request a replacement and wait for it.
 
-The decision travels in the relay state (``UpdatePlan``): later hops carry it out
-without deciding again.
+The decision is the first step, and travels in the relay state (``UpdatePlan``): later
+steps and hops carry it out without deciding again.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from .certificate import (
     route53_for,
 )
 from .dns import change_records, plan_changes, records_by_domain
-from .progress import Done, Progress, Task
+from .progress import Done, Pending, Progress, Task
 from .properties import CertificateProperties, PropertyError, parse_properties
 from .request import CfnRequest
 
@@ -71,21 +71,46 @@ class UpdatePlan:
         return cls(cast(Action, raw["Action"]), str(raw.get("Arn", "")))
 
 
-def update_task(
-    request: CfnRequest, props: CertificateProperties, clients: Clients, token: str
-) -> tuple[Task, UpdatePlan]:
-    """The task carrying out this Update's plan (decided now on the first hop)."""
-    carried = UpdatePlan.from_memo(request.relay.memo) if request.relay else None
-    plan = carried or decide(request, props, clients)
-    if carried is None:
-        logger.info("Update plan: %s %s", plan.action, plan.arn)
-    if plan.action == "replace":
-        return IssueCertificate(props, clients, token, replaces=plan.arn or None), plan
-    try:
-        old: CertificateProperties | None = parse_properties(request.old_properties or {})
-    except PropertyError:
-        old = None
-    return UpdateInPlace(plan.arn, old if plan.action == "keep" else None, props, clients), plan
+@dataclass
+class UpdateCertificate:
+    """Decide on the first step (a step, so throttling is retried like any other), then
+    carry the plan out; the plan stays in the memo for every later step and hop."""
+
+    request: CfnRequest
+    props: CertificateProperties
+    clients: Clients
+    token: str
+    inner: Task | None = None
+
+    @property
+    def physical_id(self) -> str | None:
+        return self.inner.physical_id if self.inner else self.request.physical_resource_id
+
+    @property
+    def created(self) -> str | None:
+        """The certificate this request requested, if any: the only one it may delete."""
+        return self.inner.arn if isinstance(self.inner, IssueCertificate) else None
+
+    def step(self, memo: dict[str, Any]) -> Progress:
+        plan = UpdatePlan.from_memo(memo)
+        if plan is None:
+            plan = decide(self.request, self.props, self.clients)
+            logger.info("Update plan: %s %s", plan.action, plan.arn)
+        self.inner = self.inner or self._carry_out(plan)
+        progress = self.inner.step({**memo, **plan.to_memo()})
+        if isinstance(progress, Pending):
+            return Pending(progress.detail, {**progress.memo, **plan.to_memo()})
+        return progress
+
+    def _carry_out(self, plan: UpdatePlan) -> Task:
+        if plan.action == "replace":
+            return IssueCertificate(self.props, self.clients, self.token, replaces=plan.arn or None)
+        try:
+            old = parse_properties(self.request.old_properties or {})
+        except PropertyError:
+            old = None
+        kept = old if plan.action == "keep" else None
+        return UpdateInPlace(plan.arn, kept, self.props, self.clients)
 
 
 def decide(request: CfnRequest, props: CertificateProperties, clients: Clients) -> UpdatePlan:

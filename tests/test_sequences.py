@@ -151,6 +151,23 @@ def test_the_update_decision_is_made_on_the_first_hop_and_carried(world: World) 
     assert world.sink.last["Status"] == "SUCCESS" and world.sink.last["PhysicalResourceId"] != arn
 
 
+def test_a_throttled_update_decision_is_retried_like_any_step(world: World) -> None:
+    arn, props = create(world, DomainName="example.com")
+    refused: list[float] = []
+
+    def throttled_at_first(params: dict[str, Any]) -> Any:
+        if len(refused) < 2:
+            refused.append(world.clock())
+            return error_answer("ThrottlingException", "Rate exceeded")
+        return None
+
+    world.hooks["acm.DescribeCertificate"] = throttled_at_first
+    world.lam.run(update_event(arn, props, Tags=[{"Key": "v", "Value": "2"}]))
+
+    assert len(refused) == 2
+    assert world.sink.last["Status"] == "SUCCESS" and world.sink.last["PhysicalResourceId"] == arn
+
+
 def test_later_hops_follow_the_carried_plan(world: World) -> None:
     arn, props = create(world, DomainName="example.com")
     world.issue_after(world.clock.elapsed + 40 * 60)
