@@ -233,9 +233,9 @@ class StackModel(RuleBasedStateMachine):
         assert self.current is not None and self.props is not None
         old_id, old_props = self.current, self.props
         self.world.stack_status("UPDATE_IN_PROGRESS")
-        update = update_event(
-            old_id, old_props, DomainName=domain, Tags=[{"Key": "v", "Value": tag}]
-        )
+        tags = [{"Key": "v", "Value": tag}]
+        zone = self.zone(domain)
+        update = update_event(old_id, old_props, DomainName=domain, HostedZoneId=zone, Tags=tags)
         self.send(update, delivery, validation)
         body = self.answer(update)
         new_props = update["ResourceProperties"]
