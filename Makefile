@@ -52,7 +52,7 @@ check-aws = err=$$($(AWS) sts get-caller-identity 2>&1 >/dev/null) || { \
 .PHONY: build deploy deploy-example
 
 build: $(STAMP)
-	$(BIN)/python -m tools.build_zip --output $(PACKAGE_ZIP)
+	$(BIN)/python -m release.build_zip --output $(PACKAGE_ZIP)
 
 deploy: $(STAMP)
 	@test -n "$(BUCKET)" || { echo "make deploy: set BUCKET=<an S3 bucket in the deployment region> for the function package"; exit 1; }

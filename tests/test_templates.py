@@ -21,7 +21,7 @@ from cfnlint.decode import cfn_yaml
 
 from custom_resource.properties import parse_properties
 from custom_resource.settings import Settings
-from tools import build_zip
+from release import build_zip
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "template"
