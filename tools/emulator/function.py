@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import cfn_yaml
+import yaml
 
 from .context import FUNCTION_ARN
 
@@ -42,9 +42,30 @@ class FunctionConfig:
         return replace(self, arn=arn)
 
 
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short forms (!Ref, !GetAtt, !Sub, ...) as long forms."""
+
+
+def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _short_form)
+
+
 def load_template(path: Path) -> dict[str, Any]:
-    """A CloudFormation template with its short forms (``!Ref``) in long form."""
-    template: dict[str, Any] = cfn_yaml.load(str(path))
+    """A CloudFormation template as JSON-ready data, short forms (``!Ref``) in long form
+    (moto's own YAML reader misses nested short forms)."""
+    template: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)
     return template
 
 
