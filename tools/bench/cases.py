@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -273,8 +273,6 @@ def evaluate(report: BenchReport, poll_cap: float) -> list[Target]:
 
 
 Case = SingleCase | ConcurrentCase
-Step = tuple[str, Callable[[], Case]]
-"""What to run next: a label for progress output, and the run."""
 
 
 def new_report(options: RunOptions) -> BenchReport:
@@ -289,53 +287,41 @@ def new_report(options: RunOptions) -> BenchReport:
     )
 
 
-def plan(
+def run_cases(
     options: RunOptions,
+    report: BenchReport,
     *,
     single_minutes: Sequence[float] = SINGLE_MINUTES,
     resources: int = 100,
     equal_minutes: float = 20.0,
     spread_minutes: tuple[float, float] = (5.0, 40.0),
-) -> list[Step]:
+    starting: Callable[[str], None] = lambda label: None,
+) -> Iterator[Case]:
     """The single-certificate cases, then ``resources`` at once issued at equal and at
-    staggered (seeded random) times."""
-    steps: list[Step] = [
-        (f"one certificate, validated after {m:g} min", _single(m, options)) for m in single_minutes
-    ]
-    if resources > 0:
-        low, high = spread_minutes
-        rng = random.Random(options.seed)
-        spread = [rng.uniform(low, high) for _ in range(resources)]
-        for name, times, pattern in [
-            ("equal", [equal_minutes] * resources, f"all {equal_minutes:g}"),
-            ("staggered", spread, f"uniform {low:g}-{high:g} (seed {options.seed})"),
-        ]:
-            label = f"{resources} at once, issued after {pattern} min"
-            steps.append((label, _concurrent(name, times, pattern, options)))
-    return steps
+    staggered (seeded random) times: each added to ``report`` and yielded as it ends,
+    after ``starting`` was told what runs."""
+    for minutes in single_minutes:
+        starting(f"one certificate, validated after {minutes:g} min")
+        report.single.append(run_single(minutes, options))
+        yield report.single[-1]
+    if resources <= 0:
+        return
+    low, high = spread_minutes
+    rng = random.Random(options.seed)
+    spread = [rng.uniform(low, high) for _ in range(resources)]
+    for name, times, pattern in [
+        ("equal", [equal_minutes] * resources, f"all {equal_minutes:g}"),
+        ("staggered", spread, f"uniform {low:g}-{high:g} (seed {options.seed})"),
+    ]:
+        starting(f"{resources} at once, issued after {pattern} min")
+        report.concurrent.append(run_concurrent(name, times, pattern, options))
+        yield report.concurrent[-1]
 
 
-def _single(minutes: float, options: RunOptions) -> Callable[[], Case]:
-    return lambda: run_single(minutes, options)
-
-
-def _concurrent(
-    name: str, times: list[float], pattern: str, options: RunOptions
-) -> Callable[[], Case]:
-    return lambda: run_concurrent(name, times, pattern, options)
-
-
-def add(report: BenchReport, case: Case) -> None:
-    if isinstance(case, SingleCase):
-        report.single.append(case)
-    else:
-        report.concurrent.append(case)
-
-
-def run_bench(options: RunOptions, **planned: Any) -> BenchReport:
-    """Every step of ``plan(options, **planned)``, then the targets."""
+def run_bench(options: RunOptions, **cases: Any) -> BenchReport:
+    """Every case (see ``run_cases``), then the targets."""
     report = new_report(options)
-    for _, step in plan(options, **planned):
-        add(report, step())
+    for _ in run_cases(options, report, **cases):
+        pass
     report.targets = evaluate(report, options.settings.poll_max_seconds)
     return report

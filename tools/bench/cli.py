@@ -16,7 +16,7 @@ from typing import TextIO
 from custom_resource.settings import Settings
 
 from . import report as tables
-from .cases import SINGLE_MINUTES, RunOptions, SingleCase, add, evaluate, new_report, plan
+from .cases import SINGLE_MINUTES, RunOptions, SingleCase, evaluate, new_report, run_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "bench-results.json"
@@ -111,17 +111,16 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
     )
     report = new_report(options)
     screen.lines(tables.header(report))
-    steps = plan(
+    cases = run_cases(
         options,
+        report,
         single_minutes=args.minutes,
         resources=args.resources,
         equal_minutes=args.equal_minutes,
         spread_minutes=args.spread_minutes,
+        starting=screen.running,
     )
-    for label, step in steps:
-        screen.running(label)
-        case = step()
-        add(report, case)
+    for case in cases:
         if isinstance(case, SingleCase):
             first = len(report.single) == 1
             screen.lines([*(tables.single_header() if first else []), tables.single_row(case)])

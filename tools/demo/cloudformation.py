@@ -149,7 +149,7 @@ class StackDriver:
         event: dict[str, Any] = {
             "RequestType": request_type,
             "ServiceToken": create["ServiceToken"],
-            "ResponseURL": self.recorder.url_for(request_id),
+            "ResponseURL": self.recorder.url_for(request_id, self.clock()),
             "StackId": create["StackId"],
             "RequestId": request_id,
             "LogicalResourceId": create["LogicalResourceId"],

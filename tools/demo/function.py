@@ -160,42 +160,6 @@ class ProviderEnvironment:
         return http_status
 
 
-class ProviderEnvironments:
-    """The Lambda's environment factory for the provider function (one cold start each)."""
-
-    def __init__(
-        self, emulation: Emulation, function_arn: str, clock: VirtualClock, timeline: Timeline
-    ) -> None:
-        self.emulation = emulation
-        self.function_arn = function_arn
-        self.clock = clock
-        self.timeline = timeline
-        self.started: list[ProviderEnvironment] = []
-
-    def __call__(self) -> ProviderEnvironment:
-        config = self.emulation.function_configuration(self.function_arn)
-        if config.get("Handler") != HANDLER:
-            raise RuntimeError(
-                f"the function's Handler is {config.get('Handler')!r}, not {HANDLER}"
-            )
-        variables = config.get("Environment", {}).get("Variables", {})
-        settings = Settings.from_environment({**variables, **LOCAL_ONLY})
-        region = self.function_arn.split(":")[3]
-        environment = ProviderEnvironment(
-            self.emulation.session(region),
-            settings,
-            self.clock,
-            self.timeline,
-            seed=len(self.started) + 1,
-        )
-        self.started.append(environment)
-        return environment
-
-    def close(self) -> None:
-        for environment in self.started:
-            environment.session.close()
-
-
 class ProviderFunction:
     """The provider function once deployed: the emulator's Lambda, fed by moto's Invoke."""
 
@@ -204,15 +168,14 @@ class ProviderFunction:
         self.timeline = timeline
         self.template = template
         self.lam: LambdaService | None = None
-        self._environments: ProviderEnvironments | None = None
+        self.environments: list[ProviderEnvironment] = []
+        self._emulation: Emulation | None = None
 
     def deploy(self, function_arn: str, emulation: Emulation) -> None:
         """The function exists: run it as the template configures it (timeout, retries)."""
-        self._environments = ProviderEnvironments(
-            emulation, function_arn, self.clock, self.timeline
-        )
+        self._emulation = emulation
         config = from_template(self.template).with_arn(function_arn)
-        self.lam = LambdaService(self.clock, self._environments, config, observer=self._observe)
+        self.lam = LambdaService(self.clock, self._cold_start, config, observer=self._observe)
         self.lam.start()
 
     def dispatch(self, function_arn: str, event: dict[str, Any], kind: str) -> Any:
@@ -239,8 +202,24 @@ class ProviderFunction:
     def close(self) -> None:
         if self.lam is not None:
             self.lam.stop()
-        if self._environments is not None:
-            self._environments.close()
+        for environment in self.environments:
+            environment.session.close()
+
+    def _cold_start(self) -> ProviderEnvironment:
+        """What Lambda does with the function's configuration (read from moto)."""
+        assert self.lam is not None and self._emulation is not None
+        arn = self.lam.config.arn
+        config = self._emulation.function_configuration(arn)
+        if config.get("Handler") != HANDLER:
+            raise RuntimeError(f"the function's Handler is {config.get('Handler')!r}, not ours")
+        variables = config.get("Environment", {}).get("Variables", {})
+        settings = Settings.from_environment({**variables, **LOCAL_ONLY})
+        session = self._emulation.session(arn.split(":")[3])
+        seed = len(self.environments) + 1
+        self.environments.append(
+            ProviderEnvironment(session, settings, self.clock, self.timeline, seed)
+        )
+        return self.environments[-1]
 
     def _observe(self, kind: str, invocation: Invocation | None, what: str) -> None:
         self.timeline.note(invocation, what, kind)

@@ -9,6 +9,7 @@ clock, with ``response`` as the condition.
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -28,9 +29,12 @@ class ResponseRecorder:
         assert self._server is not None, "the recorder is not running"
         return int(self._server.server_address[1])
 
-    def url_for(self, key: str) -> str:
-        """A ResponseURL for one request; the query plays the pre-signed signature."""
-        return f"http://127.0.0.1:{self.port}/responses/{key}?X-Amz-Signature=local-only"
+    def url_for(self, key: str, signed_at: float) -> str:
+        """A ResponseURL for one request, shaped like CloudFormation's SigV4 pre-signed URL:
+        signed at ``signed_at`` (epoch seconds of the virtual clock), valid two hours."""
+        date = datetime.fromtimestamp(signed_at, UTC).strftime("%Y%m%dT%H%M%SZ")
+        query = f"X-Amz-Date={date}&X-Amz-Expires=7200&X-Amz-Signature=local-only"
+        return f"http://127.0.0.1:{self.port}/responses/{key}?{query}"
 
     def __enter__(self) -> ResponseRecorder:
         self.start()
