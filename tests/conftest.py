@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -217,7 +217,7 @@ def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0
     return World(session, clock, sink, runtime, provider, lam, calls, hooks, after_hooks)
 
 
-def _environments(provider: Provider, runtime: Runtime) -> Any:
+def _environments(provider: Provider, runtime: Runtime) -> Callable[[], Provider]:
     """The first execution environment is ``provider``; invocations that overlap it (a
     duplicate delivery, a retry) get their own, sharing the runtime a test adjusts."""
     started: list[Provider] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,12 +153,13 @@ def _protocol_problem(
     return f"more than one response to a request: {repeated}" if repeated else None
 
 
-def _new_threads(before: set[threading.Thread], grace: float = 5.0) -> list[str]:
+def _new_threads(before: set[threading.Thread], grace: float = 30.0) -> list[str]:
     """Threads started by the run still alive after ``grace`` seconds to finish (a local
     server's request thread may still be closing its connection)."""
     started = [t for t in threading.enumerate() if t not in before]
+    deadline = time.monotonic() + grace
     for thread in started:
-        thread.join(grace / max(1, len(started)))
+        thread.join(max(0.0, deadline - time.monotonic()))
     return [t.name for t in started if t.is_alive()]
 
 

@@ -301,9 +301,11 @@ class Scenario:
         with self.step("Cleanup after the failure", "every certificate and stack deleted") as step:
             done = []
             for arn in leftover:
-                if resource is not None:
-                    props = resource.create["ResourceProperties"]
-                    self._delete(step, resource.create, arn, props)
+                if resource is None:
+                    step.problems.append(f"{short_arn(arn)}: no request to delete it with")
+                    continue
+                props = resource.create["ResourceProperties"]
+                self._delete(step, resource.create, arn, props)
                 done.append(f"Delete {short_arn(arn)}: {step.result}")
             if stack_left:
                 done.append(f"stack {self._delete_stack()}")

@@ -75,6 +75,8 @@ class VirtualClock:
         self.now = start
         self.pacer = pacer
         self.horizon = None if horizon_seconds is None else start + horizon_seconds
+        self.slept = 0.0
+        """Seconds slept in total, by every participant."""
         self.switches = 0
         """How often the turn went to another thread (a measure of the work done)."""
         self._heap: list[tuple[float, int, _Ticket | _Start | Action]] = []
@@ -117,6 +119,11 @@ class VirtualClock:
     def sleep(self, seconds: float) -> None:
         """Let ``seconds`` of virtual time pass for the caller; past its deadline (see
         ``deadline``), sleep until the deadline and raise ``DeadlineExceeded``."""
+        self.advance(seconds)
+        self.slept += seconds
+
+    def advance(self, seconds: float) -> None:
+        """Move the caller ``seconds`` on (a sleep not counted in ``slept``)."""
         if seconds < 0:
             raise ValueError(f"negative sleep {seconds}")
         deadline: float | None = getattr(self._local, "deadline", None)
@@ -124,9 +131,6 @@ class VirtualClock:
             self._block(_Ticket(), max(self.now, deadline))
             raise DeadlineExceeded(f"deadline {deadline - self.start:.0f} s reached")
         self._block(_Ticket(), self.now + seconds)
-
-    advance = sleep
-    """A test moving time on by hand: the same as sleeping."""
 
     def wait_until(
         self, condition: Callable[[], bool], timeout: float | None = None, what: str = ""
