@@ -1,5 +1,6 @@
 # Every target runs from the project's own virtual environment, built from the pinned
-# requirement files, so a machine needs only Python 3 and make.
+# requirement files, so a machine needs only Python 3 and make. `make` alone lists the
+# targets: the `##` comments below are their help.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -17,9 +18,14 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat requirements-checkov.txt
 CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE CKV_PARSE_ERROR_FAIL=TRUE
 CHECKOV = $(CHECKOV_ENV) $(CHECKOV_VENV)/bin/checkov --skip-download --framework cloudformation
 
-.PHONY: venv test test-deep lint demo bench clean
+.DEFAULT_GOAL := help
+.PHONY: help venv test test-deep lint demo bench clean
 
-venv: $(STAMP) $(CHECKOV_STAMP)
+help: ## list the targets
+	@echo "make <target> [VARIABLE=value ...]"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: $(STAMP) $(CHECKOV_STAMP) ## build .venv from the pinned requirements (every target does it when needed)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	rm -rf $(VENV)
@@ -35,52 +41,44 @@ $(CHECKOV_STAMP): requirements-checkov.txt $(STAMP)
 	$(CHECKOV_VENV)/bin/python -m pip check --disable-pip-version-check
 	touch $@
 
-lint: $(STAMP) $(CHECKOV_STAMP)
+lint: $(STAMP) $(CHECKOV_STAMP) ## ruff (lint and format check), mypy, cfn-lint and checkov on every template
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/cfn-lint template/*.yaml
 	$(CHECKOV) --directory template --quiet --compact
 
-test: lint
+test: lint ## lint, then pytest (no AWS account, no network); what .ci/run runs
 	$(BIN)/pytest
 
-# The model-based test of CloudFormation's sequences (tests/test_model.py) with a far
-# deeper, randomised search than the fixed set `make test` runs (several minutes).
-test-deep: $(STAMP)
+test-deep: $(STAMP) ## the model-based test of CloudFormation's sequences, searched far deeper (minutes)
 	WFC_MODEL_PROFILE=deep $(BIN)/pytest tests/test_model.py
 
-# The whole stack lifecycle on a local AWS emulation (moto's server on 127.0.0.1, no account,
-# no network; tools/demo.py): e.g. make demo ARGS="--fail validation", ARGS="--json",
-# ARGS="--domain www.example.org --san api.example.org"; ARGS="--help" lists the options.
 # The recipe is not echoed, so `make demo ARGS=--json` prints nothing but the JSON report.
-demo: $(STAMP)
+demo: $(STAMP) ## the whole stack lifecycle on a local AWS emulation; ARGS="--help" for options
 	@$(BIN)/python -m tools.demo $(ARGS)
 
-# Simulated benchmark of the waiting engine (tools/bench.py): prints a table and writes
-# bench-results.json; ARGS="--help" lists the options.
-bench: $(STAMP)
+bench: $(STAMP) ## simulated benchmark: a table, bench-results.json; ARGS="--help" for options
 	$(BIN)/python -m tools.bench $(ARGS)
 
 # Deployment (see README.md). `build` writes the function package; `deploy` uploads it to
 # BUCKET with `aws cloudformation package` and deploys template/provider.yaml as STACK;
 # `deploy-example` deploys template/example.yaml (a certificate for DOMAIN in hosted zone
-# ZONE) against it. REGION defaults to the AWS CLI's own configuration.
+# ZONE) against it. REGION defaults to the AWS CLI's own configuration. Both first check
+# the region, the network and the credentials (release/check_aws.py).
 STACK         ?= wait-for-certificate
 EXAMPLE_STACK ?= $(STACK)-example
 CERT_REGION   ?= us-east-1
 PACKAGE_ZIP   := dist/wait-for-certificate.zip
 AWS            = $(BIN)/aws $(if $(REGION),--region $(REGION))
-# Stop with one line, not a traceback, when the AWS CLI has no usable credentials.
-check-aws = err=$$($(AWS) sts get-caller-identity 2>&1 >/dev/null) || { \
-	echo "make $(1): no usable AWS credentials ($$(echo "$$err" | grep . | tail -n 1))"; exit 1; }
+check-aws      = $(BIN)/python -m release.check_aws --target $(1) $(if $(REGION),--region $(REGION))
 
 .PHONY: build deploy deploy-example
 
-build: $(STAMP)
-	$(BIN)/python -m tools.build_zip --output $(PACKAGE_ZIP)
+build: $(STAMP) ## the function package, dist/wait-for-certificate.zip (reproducible)
+	$(BIN)/python -m release.build_zip --output $(PACKAGE_ZIP)
 
-deploy: $(STAMP)
+deploy: $(STAMP) ## deploy the provider: BUCKET=... [STACK=...] [REGION=...] [PARAMS="K=V ..."]
 	@test -n "$(BUCKET)" || { echo "make deploy: set BUCKET=<an S3 bucket in the deployment region> for the function package"; exit 1; }
 	@$(call check-aws,deploy)
 	@$(MAKE) --no-print-directory build
@@ -90,7 +88,7 @@ deploy: $(STAMP)
 		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset $(if $(PARAMS),--parameter-overrides $(PARAMS))
 	$(AWS) cloudformation describe-stacks --stack-name '$(STACK)' --query 'Stacks[0].Outputs' --output table
 
-deploy-example: $(STAMP)
+deploy-example: $(STAMP) ## deploy template/example.yaml: DOMAIN=... ZONE=... [CERT_REGION=...]
 	@test -n "$(DOMAIN)" && test -n "$(ZONE)" || { echo "make deploy-example: set DOMAIN=<certificate name> and ZONE=<its Route 53 hosted zone id>"; exit 1; }
 	@$(call check-aws,deploy-example)
 	$(AWS) cloudformation deploy --template-file template/example.yaml --stack-name '$(EXAMPLE_STACK)' \
@@ -98,5 +96,5 @@ deploy-example: $(STAMP)
 		'DomainName=$(DOMAIN)' 'HostedZoneId=$(ZONE)' 'CertificateRegion=$(CERT_REGION)'
 	$(AWS) cloudformation describe-stacks --stack-name '$(EXAMPLE_STACK)' --query 'Stacks[0].Outputs' --output table
 
-clean:
+clean: ## remove .venv, dist/ and the tools' caches
 	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache

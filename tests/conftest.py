@@ -1,4 +1,10 @@
-"""Shared fixtures: moto-backed AWS, a fake clock, the in-process Lambda and a response sink."""
+"""Shared fixtures: moto-backed AWS, a virtual clock, the local Lambda and a response sink.
+
+The Lambda is the emulator's (``tools.emulator``): the template's function settings, the
+function's own self-invocations captured on the session, Lambda's retries and timeout,
+all on virtual time. ``FakeClock``, ``FakeContext``, ``ResponseSink`` and ``FUNCTION_ARN``
+are importable from here.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,8 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
@@ -37,7 +43,11 @@ from custom_resource.handler import Provider
 from custom_resource.lifecycle import Runtime
 from custom_resource.response import Sender
 from custom_resource.settings import Settings
-from tools.local_lambda import FUNCTION_ARN, FakeClock, LocalLambda, ResponseSink
+from tools.emulator import FUNCTION_ARN, LambdaService, ResponseSink, from_template
+from tools.emulator import LambdaContext as FakeContext
+from tools.emulator import VirtualClock as FakeClock
+
+__all__ = ["FUNCTION_ARN", "FakeClock", "FakeContext", "ResponseSink"]
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -92,7 +102,7 @@ class World:
     sink: ResponseSink
     runtime: Runtime
     provider: Provider
-    lam: LocalLambda
+    lam: LambdaService
     calls: list[str]
     hooks: dict[str, Any]
     """Per operation (e.g. ``acm.DeleteCertificate``): params -> None, or an answer to fake."""
@@ -287,10 +297,23 @@ def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0
         sender=Sender(sleep=clock.sleep, rng=rng, put=sink.put, clock=clock),
     )
     provider = Provider(runtime)
-    lam = LocalLambda(session, provider, clock, budget_seconds=budget_seconds, hook_session=False)
+    config = replace(from_template(), timeout_seconds=budget_seconds)
+    lam = LambdaService(clock, _environments(provider, runtime), config)
     return World(
         session, clock, sink, runtime, provider, lam, calls, hooks, after_hooks, requested=requested
     )
+
+
+def _environments(provider: Provider, runtime: Runtime) -> Callable[[], Provider]:
+    """The first execution environment is ``provider``; invocations that overlap it (a
+    duplicate delivery, a retry) get their own, sharing the runtime a test adjusts."""
+    started: list[Provider] = []
+
+    def start() -> Provider:
+        started.append(provider if not started else Provider(runtime))
+        return started[-1]
+
+    return start
 
 
 @pytest.fixture
@@ -301,6 +324,9 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         world = build_world()
         monkeypatch.setattr(CertBundle, "describe", world.describe_hook())
         yield world
+        world.clock.shutdown()
+    assert not world.sink.violations, f"responses broke the protocol: {world.sink.violations}"
+    assert not world.lam.violations, f"invocations Lambda would refuse: {world.lam.violations}"
 
 
 _moto_describe = CertBundle.describe

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -9,18 +10,14 @@ import pytest
 from botocore.config import Config
 
 from custom_resource.settings import Settings
-from tools.bench import (
-    LambdaShape,
-    RunOptions,
-    main,
-    run_concurrent,
-    run_single,
-    template_lambda,
-)
-from tools.bench_clock import VirtualTime
-from tools.bench_world import ACM_LIMITS, ResourceSpec, simulate, total_attempts
+from tools.bench import cases
+from tools.bench.account import ACM_LIMITS, ResourceSpec
+from tools.bench.cases import RunOptions, run_concurrent, run_single
+from tools.bench.cli import main
+from tools.bench.simulate import simulate, total_attempts
+from tools.emulator import FunctionConfig
 
-OPTIONS = RunOptions(Settings(), LambdaShape(900.0, 128), seed=3)
+OPTIONS = RunOptions(Settings(), FunctionConfig(), seed=3)
 
 
 COLLIDING = Settings(start_jitter_seconds=0)
@@ -63,14 +60,14 @@ def test_ten_at_once_all_succeed_within_acm_limits() -> None:
 def test_throttling_is_retried_in_virtual_time_and_every_wait_still_ends() -> None:
     specs = [ResourceSpec(f"Certificate{i}", f"c{i}.example.com", 120) for i in range(6)]
     limits = {"DescribeCertificate": 1, "RequestCertificate": 1}
-    result = simulate(specs, settings=COLLIDING, budget_seconds=900, seed=1, limits=limits)
+    result = simulate(specs, settings=COLLIDING, function=FunctionConfig(), seed=1, limits=limits)
 
     log = result.calls
     assert log.throttled("RequestCertificate") > 0 and log.throttled("DescribeCertificate") > 0
     assert log.total("DescribeCertificate") > log.total("DescribeCertificate", "called")
     assert log.peak("DescribeCertificate", "accepted") == 1
     assert all(o.succeeded for o in result.resources)
-    assert result.real_seconds < 10 < result.simulated_seconds
+    assert result.simulated_seconds > 120
 
 
 def test_runs_are_deterministic_for_a_seed() -> None:
@@ -79,67 +76,53 @@ def test_runs_are_deterministic_for_a_seed() -> None:
     assert {**first.__dict__, "real_s": 0} == {**second.__dict__, "real_s": 0}
 
 
-def test_virtual_time_interleaves_sleepers_and_timers_in_order() -> None:
-    clock = VirtualTime(start=0.0)
-    seen: list[tuple[str, float]] = []
-
-    def sleeper(name: str, naps: list[float]) -> None:
-        for nap in naps:
-            clock.sleep(nap)
-            seen.append((name, clock()))
-
-    clock.spawn(lambda: sleeper("a", [5, 5]))
-    clock.spawn(lambda: sleeper("b", [3, 4]), delay=1)
-    clock.at(6, lambda: seen.append(("timer", clock())))
-    clock.run()
-    assert seen == [("b", 4), ("a", 5), ("timer", 6), ("b", 8), ("a", 10)]
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
 
-def test_virtual_time_reports_an_error_of_any_thread() -> None:
-    clock = VirtualTime()
-
-    def broken() -> None:
-        clock.sleep(1)
-        raise ValueError("boom")
-
-    clock.spawn(lambda: clock.sleep(100))
-    clock.spawn(broken)
-    with pytest.raises(ValueError, match="boom"):
-        clock.run(real_timeout=10)
-    with pytest.raises(RuntimeError, match="real sleep"):
-        clock.sleep(1)
-
-
-def test_template_shape_is_read_from_the_provider_template() -> None:
-    shape = template_lambda()
-    assert (shape.timeout_seconds, shape.memory_mb) == (900, 128)
-
-
-def test_main_prints_targets_and_writes_json(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_main_streams_each_case_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
+    screen = Terminal()
     args = ["--out", str(out), "--minutes", "16", "--resources", "5"]
-    code = main([*args, "--equal-minutes", "2", "--spread-minutes", "1-3"])
+    code = main([*args, "--equal-minutes", "2", "--spread-minutes", "1-3"], screen)
+
     assert code == 0
-    screen = capsys.readouterr().out
-    assert "PASS  hops" not in screen  # no 45-minute case was run
-    assert "PASS  detection latency <= poll cap, single certificate" in screen
+    text = screen.getvalue()
+    running = text.index("running: one certificate, validated after 16 min")
+    assert running < text.index("16 min ") < text.index("running: 5 at once, issued after all 2")
+    assert "PASS  hops" not in text  # no 45-minute case was run
+    assert "PASS  detection latency <= poll cap, single certificate" in text
+    assert "All 10 targets passed" in text
     results = json.loads(out.read_text())
     assert [c["hops"] for c in results["single"]] == [2]
     assert [c["resources"] for c in results["concurrent"]] == [5, 5]
     assert all(c["all_succeeded"] for c in results["concurrent"])
-    assert results["lambda_shape"]["memory_mb"] == 128
-    assert {t["name"] for t in results["targets"] if not t["passed"]} <= {
-        n for n in (t["name"] for t in results["targets"]) if "attempted" in n
-    }
+    assert results["function"]["memory_mb"] == 128 and results["passed"]
+
+
+def test_a_failed_target_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cases, "MAX_HOPS_45_MINUTES", 2)
+    code = main(["--out", str(tmp_path / "r.json"), "--minutes", "45", "--resources", "0"])
+    screen = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL  hops for a 45-minute validation: 4 (limit 2)" in screen
+    assert "1 target(s) FAILED" in screen
+    assert "running:" not in screen, "no progress line when the output is not a terminal"
 
 
 def test_sdk_attempts_override_counts_every_http_attempt() -> None:
     specs = [ResourceSpec(f"Certificate{i}", f"c{i}.example.com", 60) for i in range(4)]
     limits = {"DescribeCertificate": 1, "RequestCertificate": 1}
     result = simulate(
-        specs, settings=COLLIDING, budget_seconds=900, seed=1, limits=limits, sdk_total_attempts=1
+        specs,
+        settings=COLLIDING,
+        function=FunctionConfig(),
+        seed=1,
+        limits=limits,
+        sdk_total_attempts=1,
     )
 
     log = result.calls

@@ -7,8 +7,9 @@ import os
 import threading
 from importlib.metadata import version
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
-import crhelper.resource_helper
 import crhelper.utils
 import pytest
 from crhelper import CfnResource
@@ -53,14 +54,45 @@ def test_crhelper_builds_no_clients_for_the_polling_we_do_not_use(
     assert not seam._sam_local
 
 
-def test_dispatch_runs_our_hop_without_watchdog_or_crhelper_sender(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def forbidden(*args: object, **kwargs: object) -> None:
-        raise AssertionError("crhelper's own sender must never run")
+@pytest.fixture
+def crhelper_sends(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every body crhelper's own sender would PUT.
 
-    monkeypatch.setattr(crhelper.resource_helper, "_send_response", forbidden)
-    monkeypatch.setattr(crhelper.utils, "_send_response", forbidden)
+    crhelper binds its sender as a default argument of ``CfnResource._send``
+    (``send_response=_send_response``), so patching the module attribute changes nothing:
+    the default itself is replaced, and a probe checks that crhelper's ``_send`` now
+    reaches the replacement.
+    """
+    sent: list[dict[str, Any]] = []
+
+    def sender(url: str, body: dict[str, Any], ssl_verify: object = None) -> None:
+        sent.append(body)
+
+    send = vars(CfnResource)["_send"]
+    defaults = send.__defaults__
+    assert defaults is not None and defaults[-1] is vars(crhelper.utils)["_send_response"]
+    monkeypatch.setattr(send, "__defaults__", (*defaults[:-1], sender))
+    probe = SimpleNamespace(
+        Status="SUCCESS",
+        Reason="",
+        PhysicalResourceId="probe",
+        StackId="stack",
+        RequestId="request",
+        LogicalResourceId="Probe",
+        Data={},
+        NoEcho=False,
+        _response_url="https://example.com/probe",
+        _ssl_verify=None,
+    )
+    send(probe, "FAILED", "probe")
+    assert [body["Reason"] for body in sent] == ["probe"], "the patch does not bite"
+    sent.clear()
+    return sent
+
+
+def test_dispatch_runs_our_hop_without_watchdog_or_crhelper_sender(
+    world: World, monkeypatch: pytest.MonkeyPatch, crhelper_sends: list[dict[str, Any]]
+) -> None:
     started: list[threading.Timer] = []
     monkeypatch.setattr(threading.Timer, "start", lambda self: started.append(self))
     world.issue_after(30)
@@ -68,11 +100,12 @@ def test_dispatch_runs_our_hop_without_watchdog_or_crhelper_sender(
     world.lam.run(make_event(DomainName="example.com"))
 
     assert started == [], "crhelper's watchdog timer was started"
+    assert crhelper_sends == [], "crhelper's own sender ran"
     assert [b["Status"] for b in world.sink.bodies] == ["SUCCESS"]
 
 
 def test_crhelper_failure_path_answers_through_our_sender(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch, crhelper_sends: list[dict[str, Any]]
 ) -> None:
     def broken_log_setup(self: CfnResource, event: object, context: object) -> None:
         raise RuntimeError("logging setup broke")
@@ -80,6 +113,7 @@ def test_crhelper_failure_path_answers_through_our_sender(
     monkeypatch.setattr(CfnResource, "_log_setup", broken_log_setup)
     world.lam.run(make_event(DomainName="example.com"))
 
+    assert crhelper_sends == [], "crhelper's own sender ran"
     [body] = world.sink.bodies
     assert body["Status"] == "FAILED"
     assert "logging setup broke" in body["Reason"]

@@ -20,7 +20,7 @@ from awscli.customizations.cloudformation.artifact_exporter import (  # type: ig
 )
 from packaging.requirements import Requirement
 
-from tools import build_zip
+from release import build_zip
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from custom_resource.properties import DnsTarget, PropertyError, parse_properties
-from tests.conftest import World, make_event
-from tools.local_lambda import FUNCTION_ARN
+from tests.conftest import FUNCTION_ARN, World, make_event
 
 ZONE = "Z0123456789ABCDEFGHIJ"
 ROLE = "arn:aws:iam::210987654321:role/dns-writer"

@@ -6,8 +6,7 @@ import pytest
 
 from custom_resource.relay_state import RELAY_KEY, RELAY_VERSION
 from custom_resource.settings import Settings
-from tests.conftest import World, make_event
-from tools.local_lambda import FakeContext
+from tests.conftest import FakeContext, World, make_event
 
 
 def sleeps_of(world: World) -> list[float]:

@@ -1,8 +1,9 @@
 """The last-resort responder (SPEC section 5b): Lambda gave up on an event, the stack hears FAILED.
 
 Records are Lambda's on-failure invocation records, built around events the provider
-really handled (``tests/lambda_retries.py``); the responder shares the world's response
-sink, which checks CloudFormation's protocol on every PUT.
+really handled (the emulator's own record, ``tools/emulator/destination.py``); the
+responder shares the world's response sink, which checks CloudFormation's protocol on
+every PUT.
 """
 
 from __future__ import annotations
@@ -19,13 +20,34 @@ from custom_resource.progress import Failed
 from custom_resource.request import RELAY_KEY, parse_request
 from custom_resource.responder import Responder, certificate_named_by
 from custom_resource.response import ResponseNotDeliveredError
-from tests.conftest import RESPONSE_URL, World, make_event
+from tests.conftest import RESPONSE_URL, FakeContext, World, make_event
 from tests.flaky_put import flaky_sender
-from tests.lambda_retries import deliver_like_lambda, destination_record
 from tests.lifecycle_helpers import create, delete_event, update_event
-from tools.local_lambda import FakeContext
+from tools.emulator import FUNCTION_ARN
+from tools.emulator import destination_record as lambda_record
+from tools.emulator.destination import error_payload
 
 LOG_GROUP = "/aws/lambda/wait-for-certificate-Function-AbC123"
+DELIVERIES = 3
+"""The first delivery and Lambda's two retries (the template's MaximumRetryAttempts: 2)."""
+
+
+def destination_record(
+    payload: Any,
+    condition: str = "RetriesExhausted",
+    attempts: int = DELIVERIES,
+    error: BaseException | None = None,
+) -> dict[str, Any]:
+    """Lambda's on-failure record for ``payload``, as the emulator builds it."""
+    return lambda_record(
+        event=payload,
+        function_arn=FUNCTION_ARN,
+        condition=condition,  # type: ignore[arg-type]  # also conditions Lambda may add
+        invoke_count=attempts,
+        timestamp=1_800_000_000.0,
+        request_id="6d1b1b2c-0000-4000-8000-000000000001",
+        error=error_payload(error, "6d1b1b2c") if error is not None else None,
+    )
 
 
 def answer(world: World, record: Any) -> None:
@@ -204,13 +226,13 @@ def test_when_every_delivery_fails_the_responder_answers_and_the_rollback_cleans
     world.issue_after(20 * 60)
     put = flaky_sender(world, failures=3 * 5)
     event = make_event(DomainName="example.com")
+    world.lam.destination = lambda record: answer(world, record)
 
-    delivered = deliver_like_lambda(world, event)
+    invocations = world.lam.run(event)
 
-    assert len(delivered.errors) == 3 and delivered.gave_up_on is not None
-    assert delivered.gave_up_on[RELAY_KEY]["Hop"] == 2
-    record = destination_record(delivered.gave_up_on, error=delivered.errors[-1])
-    answer(world, record)
+    assert len([i for i in invocations if i.failed]) == DELIVERIES
+    [record] = world.lam.given_up
+    assert record["requestPayload"][RELAY_KEY]["Hop"] == 2
     [certificate] = world.certificates()
     [body] = world.sink.bodies
     assert (body["Status"], body["PhysicalResourceId"]) == ("FAILED", certificate.arn)

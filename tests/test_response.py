@@ -28,8 +28,7 @@ from custom_resource.response import (
     check_response_url,
     urllib_put,
 )
-from tests.conftest import make_event
-from tools.local_lambda import FakeClock
+from tests.conftest import FakeClock, make_event
 
 REQUEST = parse_request(make_event(DomainName="example.com"))
 

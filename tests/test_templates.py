@@ -26,7 +26,7 @@ from custom_resource.lifecycle import SEND_BUDGET_SECONDS
 from custom_resource.properties import parse_properties
 from custom_resource.responder import LOG_GROUP_VARIABLE
 from custom_resource.settings import Settings
-from tools import build_zip
+from release import build_zip
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "template"

@@ -12,10 +12,8 @@ from crhelper import CfnResource
 
 from custom_resource.lifecycle import SEND_BUDGET_SECONDS
 from custom_resource.response import ResponseNotDeliveredError
-from tests.conftest import World, make_event
+from tests.conftest import FakeContext, World, make_event
 from tests.flaky_put import flaky_sender
-from tests.lambda_retries import deliver_like_lambda
-from tools.local_lambda import FakeContext
 
 
 def test_puts_failing_for_a_while_fail_the_hop_and_lambdas_retry_delivers(world: World) -> None:
@@ -24,12 +22,13 @@ def test_puts_failing_for_a_while_fail_the_hop_and_lambdas_retry_delivers(world:
     sent_at: list[float] = []
     world.clock.at(20 * 60, lambda: sent_at.append(world.clock.elapsed))
 
-    delivered = deliver_like_lambda(world, make_event(DomainName="example.com"))
+    invocations = world.lam.run(make_event(DomainName="example.com"))
 
-    [error] = delivered.errors
-    assert "SUCCESS for Create Certificate was not accepted" in str(error)
-    assert "secret-signature" not in str(error)
-    assert delivered.gave_up_on is None
+    [failed] = [i for i in invocations if i.failed]
+    assert failed.error is not None and failed.error["errorType"] == "ResponseNotDeliveredError"
+    assert "SUCCESS for Create Certificate was not accepted" in failed.error["errorMessage"]
+    assert "secret-signature" not in failed.error["errorMessage"]
+    assert world.lam.given_up == []
     # All 5 attempts of the failed hop were made: instant failures are not charged the
     # 10 s socket timeout (3 attempts would fit a 30 s budget then), only the hang is.
     assert put.attempts == 5 + 3

@@ -1,22 +1,23 @@
 """What happened during a local run, as a list of events that listeners see as they occur.
 
-Every part of the demo (the Lambda runner, the provider instrumentation, the
-CloudFormation driver) writes here; the output module only reads.
+Every part of the demo (the Lambda, the provider instrumentation, the CloudFormation
+driver) writes here, stamped with the virtual clock; the output module only reads.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from tools.emulator import Invocation
 
 
 @dataclass(frozen=True)
 class Event:
     elapsed: float
-    """Seconds since the run started."""
+    """Virtual seconds since the run started."""
     request_type: str
     """Create, Update, Delete, or "stack" for CloudFormation's own status changes."""
     hop: int | None
@@ -36,7 +37,7 @@ Listener = Callable[[Event], None]
 class Timeline:
     """A thread-safe event log with a start time and synchronous listeners."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self.started = clock()
         self._lock = threading.Lock()
@@ -64,7 +65,18 @@ class Timeline:
                 listener(event)
         return event
 
+    def note(self, invocation: Invocation | None, what: str, kind: str = "info") -> Event:
+        """An event of ``invocation`` (its request, hop and last seen status), if any."""
+        if invocation is None:
+            return self.add("-", None, "", what, kind)
+        return self.add(invocation.request_type, invocation.hop, invocation.status, what, kind)
+
     @property
     def events(self) -> list[Event]:
         with self._lock:
             return list(self._events)
+
+
+def short_arn(arn: str) -> str:
+    """``…/certificate/1a2b3c4d``: enough to tell certificates apart on a terminal."""
+    return "…/" + arn.rsplit(":", 1)[-1][:20] if arn.startswith("arn:") else arn

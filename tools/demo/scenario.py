@@ -1,73 +1,34 @@
 """The demo's story: deploy, create, update twice, delete; or a Create that fails.
 
-Each step records what it expected and what it got, and the story stops at the first
-step that did not end as expected. ``demo_run`` starts and stops the components.
+Each step records what it expected and what it got, on the virtual clock, and the story
+stops at the first step that did not end as expected. Then ``cleanup`` does what
+CloudFormation's rollback and stack deletion would, so a failed run leaves nothing
+behind either, and says so. ``run`` starts and stops the components.
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 from custom_resource.certificate import is_certificate_arn
+from tools.emulator import VirtualClock, load_template
 
-from .emulation import Emulation
-from .lambda_runner import LambdaRunner
-from .stack_driver import ROOT, StackDriver, load_template
+from .cloudformation import StackDriver
+from .function import ProviderFunction
+from .moto_server import Emulation
+from .options import FAILURE_MODES, SERVICE_TIMEOUT, DemoOptions
+from .timeline import short_arn
 
-FAILURE_MODES = {"validation": "CAA_ERROR"}
-"""``--fail`` choices and the ACM FailureReason each one produces."""
 IN_USE_BY = "arn:aws:cloudfront::123456789012:distribution/EDEMODISTRIBUTION"
-
-
-@dataclass(frozen=True)
-class DemoOptions:
-    domain: str = "www.example.com"
-    sans: tuple[str, ...] = ()
-    new_domain: str | None = None
-    """The DomainName of the replacing Update; default ``v2.<domain>``."""
-    zone: str | None = None
-    """The hosted zone to create; default: the domain without its first label."""
-    validation_delay: float = 8.0
-    budget: float = 3.0
-    in_use: float = 4.0
-    """How long the simulated CloudFront distribution holds the certificate at Delete."""
-    fail: str | None = None
-    region: str = "us-east-1"
-    provider_stack: str = "wait-for-certificate"
-    stack: str = "wait-for-certificate-demo"
-    provider_template: Path = ROOT / "template" / "provider.yaml"
-    example_template: Path = ROOT / "template" / "example.yaml"
-
-    @property
-    def replacement_domain(self) -> str:
-        return self.new_domain or f"v2.{self.domain.removeprefix('*.')}"
-
-    @property
-    def hosted_zone(self) -> str:
-        labels = self.domain.removeprefix("*.").split(".")
-        return self.zone or ".".join(labels[1:] if len(labels) > 2 else labels)
-
-    @property
-    def step_timeout(self) -> float:
-        return 20 + 2 * self.validation_delay + self.in_use
-
-    def provider_settings(self) -> dict[str, str]:
-        """WFC_* overrides that compress the provider's timing to the budget."""
-        margin = max(0.4, self.budget / 3)
-        poll_max = max(0.2, self.budget / 3)
-        return {
-            "WFC_START_JITTER_SECONDS": "0",
-            "WFC_POLL_MIN_SECONDS": f"{min(0.5, poll_max):g}",
-            "WFC_POLL_MAX_SECONDS": f"{poll_max:g}",
-            "WFC_HANDOFF_MARGIN_SECONDS": f"{margin:g}",
-            "WFC_DEADLINE_MARGIN_SECONDS": "5",
-            "WFC_ALLOW_LOOPBACK_RESPONSE_URL": "true",
-        }
+REFUSED = "Invalid properties:"
+"""How the provider's FAILED reason starts when it refuses the input (README,
+Troubleshooting): nothing was requested, and the rollback has nothing to delete."""
+SETTLE_SECONDS = 600.0
+"""After an answer, how long (virtual) a step waits for the Lambda to have nothing left
+in flight, so its hop count is final."""
 
 
 @dataclass
@@ -78,9 +39,12 @@ class Step:
     ok: bool = False
     hops: int | None = None
     elapsed: float | None = None
+    """Simulated seconds."""
     certificate: str | None = None
     problems: list[str] = field(default_factory=list)
     request_id: str | None = None
+    refused: str | None = None
+    """The provider's reason when it refused the demo's input."""
 
     def check(self, condition: bool, problem: str) -> None:
         if not condition:
@@ -96,15 +60,24 @@ class Step:
             "elapsed": None if self.elapsed is None else round(self.elapsed, 2),
             "certificate": self.certificate,
             "problems": self.problems,
+            "refused": self.refused,
         }
 
 
 class Reporter(Protocol):
-    def step_started(self, step: Step) -> None: ...
-
-    def waiting(self, step: Step) -> None: ...
+    def step_started(self, step: Step, elapsed: float) -> None: ...
 
     def step_finished(self, step: Step) -> None: ...
+
+
+@dataclass
+class _Resource:
+    """The example stack's custom resource, as CloudFormation knows it."""
+
+    stack_id: str
+    create: dict[str, Any]
+    """Its Create request, with the PhysicalResourceId of the answer."""
+    stack_deleted: bool = False
 
 
 class Scenario:
@@ -113,24 +86,31 @@ class Scenario:
     def __init__(
         self,
         options: DemoOptions,
+        clock: VirtualClock,
         emulation: Emulation,
-        runner: LambdaRunner,
+        function: ProviderFunction,
         driver: StackDriver,
         reporter: Reporter,
     ) -> None:
         self.options = options
+        self.clock = clock
         self.emulation = emulation
-        self.runner = runner
+        self.function = function
         self.driver = driver
         self.reporter = reporter
         self.steps: list[Step] = []
+        self.resource: _Resource | None = None
+
+    @property
+    def refused(self) -> str | None:
+        return next((s.refused for s in self.steps if s.refused), None)
 
     @contextlib.contextmanager
     def step(self, operation: str, expected: str) -> Iterator[Step]:
         step = Step(operation, expected)
         self.steps.append(step)
-        self.reporter.step_started(step)
-        started = time.monotonic()
+        started = self.clock.elapsed
+        self.reporter.step_started(step, started)
         try:
             yield step
         except BaseException as exc:
@@ -139,17 +119,14 @@ class Scenario:
             step.result = step.result if step.result != "skipped" else "error"
             raise
         else:
-            self.runner.wait_idle(5.0)  # let the hop that answered return
+            self.function.settle(SETTLE_SECONDS)
         finally:
-            step.elapsed = time.monotonic() - started
+            step.elapsed = self.clock.elapsed - started
             if step.request_id:
-                hops = [i.hop for i in self.runner.invocations if i.request_id == step.request_id]
+                hops = [i.hop for i in self.function.invocations if i.request_id == step.request_id]
                 step.hops = max(hops, default=0)
             step.ok = not step.problems
             self.reporter.step_finished(step)
-
-    def tick(self, step: Step) -> Callable[[], None]:
-        return lambda: self.reporter.waiting(step)
 
     def run(self) -> None:
         """Run the steps in order; stop after the first that did not end as expected."""
@@ -157,7 +134,7 @@ class Scenario:
         create = self.create_stack(function_arn) if self._ok() else None
         if create is None or not self._ok():
             return
-        if self.options.fail:
+        if self.options.fail or self.refused:
             self.rollback(create)
             return
         arn = create["PhysicalResourceId"]
@@ -178,35 +155,25 @@ class Scenario:
             arn = self.driver.deploy_provider(
                 self.options.provider_template, self.options.provider_stack
             )
+            self.function.deploy(arn, self.emulation)
             step.result = "CREATE_COMPLETE"
             return arn
 
-    def create_stack(self, function_arn: str) -> dict[str, Any]:
+    def create_stack(self, function_arn: str) -> dict[str, Any] | None:
         opts = self.options
         failing = opts.fail is not None
         expected = "ROLLBACK_IN_PROGRESS, FAILED sent" if failing else "CREATE_COMPLETE"
         with self.step("Create stack", expected) as step:
-            zone_id = self.driver.hosted_zone(opts.hosted_zone)
-            parameters = {
-                "ProviderStackName": opts.provider_stack,
-                "DomainName": opts.domain,
-                "HostedZoneId": zone_id,
-                "CertificateRegion": opts.region,
-            }
-            if opts.sans:
-                template = load_template(opts.example_template)
-                if "SubjectAlternativeNames" not in template.get("Parameters", {}):
-                    raise RuntimeError("template/example.yaml has no SubjectAlternativeNames")
-                parameters["SubjectAlternativeNames"] = ",".join(opts.sans)
-            stack_id = self.driver.create_stack(opts.example_template, opts.stack, parameters)
-            status = self.driver.wait_stack(stack_id, opts.step_timeout, self.tick(step))
+            stack_id = self.driver.create_stack(
+                opts.example_template, opts.stack, self._parameters()
+            )
+            status = self.driver.wait_stack(stack_id, SERVICE_TIMEOUT)
             request = next(
                 (r for r in self.emulation.patches.cfn_requests if r["StackId"] == stack_id), None
             )
-            step.check(request is not None, "moto's CloudFormation sent no Create")
+            step.result = status
             if request is None:
-                step.result = status
-                raise RuntimeError("no Create request")
+                raise RuntimeError("moto's CloudFormation sent no Create")
             step.request_id = request["RequestId"]
             step.check(request["ServiceToken"] == function_arn, "not sent to the provider")
             responses = [
@@ -217,22 +184,45 @@ class Scenario:
             step.check(len(responses) == 1, f"{len(responses)} responses instead of exactly 1")
             response = responses[0] if responses else {}
             arn = response.get("PhysicalResourceId", "")
+            self.resource = _Resource(stack_id, {**request, "PhysicalResourceId": arn})
             step.certificate = arn or None
+            reason = str(response.get("Reason", "no response"))
+            if response.get("Status") == "FAILED" and reason.startswith(REFUSED):
+                step.refused = reason
+                step.result = f"{status}: the provider refused the input"
+                step.check(status == "ROLLBACK_IN_PROGRESS", f"stack is {status}")
+                return self.resource.create
             step.check(is_certificate_arn(arn), f"PhysicalResourceId {arn!r} is no certificate ARN")
             if failing:
-                step.result = f"{status}: {response.get('Reason', 'no response')}"
+                step.result = f"{status}: {reason}"
                 step.check(status == "ROLLBACK_IN_PROGRESS", f"stack is {status}")
                 step.check(response.get("Status") == "FAILED", "the response is not FAILED")
-                reason = FAILURE_MODES[opts.fail or ""]
-                step.check(reason in response.get("Reason", ""), f"Reason does not name {reason}")
+                code = FAILURE_MODES[opts.fail or ""]
+                step.check(code in reason, f"Reason does not name {code}")
             else:
-                step.result = status
                 step.check(status == "CREATE_COMPLETE", f"stack is {status}")
-                step.check(response.get("Status") == "SUCCESS", "the response is not SUCCESS")
+                step.check(
+                    response.get("Status") == "SUCCESS", f"the response is not SUCCESS: {reason}"
+                )
                 output = self.driver.outputs(stack_id).get("CertificateArn")
                 step.check(output == arn, f"output CertificateArn is {output!r}, not the ARN")
                 self._check_certificate(step, arn, "ISSUED")
-            return {**(request or {}), "PhysicalResourceId": arn}
+            return self.resource.create
+
+    def _parameters(self) -> dict[str, str]:
+        opts = self.options
+        parameters = {
+            "ProviderStackName": opts.provider_stack,
+            "DomainName": opts.domain,
+            "HostedZoneId": self.driver.hosted_zone(opts.hosted_zone),
+            "CertificateRegion": opts.region,
+        }
+        if opts.sans:
+            template = load_template(opts.example_template)
+            if "SubjectAlternativeNames" not in template.get("Parameters", {}):
+                raise RuntimeError("template/example.yaml has no SubjectAlternativeNames")
+            parameters["SubjectAlternativeNames"] = ",".join(opts.sans)
+        return parameters
 
     def update_tags(self, create: dict[str, Any], arn: str, old: dict[str, Any]) -> dict[str, Any]:
         new = {**old, "Tags": [*old.get("Tags", []), {"Key": "Revision", "Value": "2"}]}
@@ -267,10 +257,10 @@ class Scenario:
         opts = self.options
         expected = "SUCCESS after InUseBy, deleted; DELETE_COMPLETE"
         with self.step("Delete stack", expected) as step:
-            self.emulation.occupy(arn, [IN_USE_BY], opts.in_use)
+            self.emulation.occupy(arn, [IN_USE_BY], opts.in_use_minutes * 60)
             self.driver.note(
-                f"certificate {arn.rsplit('/', 1)[-1][:8]} in use by a CloudFront distribution "
-                f"for {opts.in_use:g} s",
+                f"certificate {short_arn(arn)} in use by a CloudFront distribution "
+                f"for {opts.in_use_minutes:g} min",
                 "IN_USE",
                 "Delete",
             )
@@ -282,14 +272,13 @@ class Scenario:
                 if e.kind == "in-use" and e.request_type == "Delete"
             ]
             step.check(bool(refusals), "DeleteCertificate was never refused (InUseBy)")
-            status = self.driver.delete_stack(create["StackId"])
-            step.result += f"; {status}"
-            step.check(status == "DELETE_COMPLETE", f"stack is {status}")
+            step.result += f"; {self._delete_stack()}"
+            step.check(step.result.endswith("DELETE_COMPLETE"), f"stack is {step.result}")
 
     def rollback(self, create: dict[str, Any]) -> None:
         arn = create["PhysicalResourceId"]
-        expected = "SUCCESS, deleted; ROLLBACK_COMPLETE"
-        with self.step("Rollback Delete", expected) as step:
+        expected = "SUCCESS, " + ("deleted" if is_certificate_arn(arn) else "nothing to delete")
+        with self.step("Rollback Delete", f"{expected}; ROLLBACK_COMPLETE") as step:
             self._delete(step, create, arn, create["ResourceProperties"])
             if step.problems:
                 return
@@ -298,8 +287,29 @@ class Scenario:
             step.result += f"; {status}"
             step.check(status == "ROLLBACK_COMPLETE", f"stack is {status}")
         with self.step("Delete stack (rolled back)", "DELETE_COMPLETE, nothing sent") as step:
-            step.result = self.driver.delete_stack(create["StackId"])
+            step.result = self._delete_stack()
             step.check(step.result == "DELETE_COMPLETE", f"stack is {step.result}")
+
+    def cleanup(self) -> None:
+        """After a step that did not end as expected, do what CloudFormation would (delete
+        the resource's certificates through the provider, then the stack) and say so."""
+        leftover = [arn for arn, _ in self.emulation.certificates()]
+        resource = self.resource
+        stack_left = resource is not None and not resource.stack_deleted
+        if self._ok() or not (leftover or stack_left):
+            return
+        with self.step("Cleanup after the failure", "every certificate and stack deleted") as step:
+            done = []
+            for arn in leftover:
+                if resource is None:
+                    step.problems.append(f"{short_arn(arn)}: no request to delete it with")
+                    continue
+                props = resource.create["ResourceProperties"]
+                self._delete(step, resource.create, arn, props)
+                done.append(f"Delete {short_arn(arn)}: {step.result}")
+            if stack_left:
+                done.append(f"stack {self._delete_stack()}")
+            step.result = "; ".join(done)
 
     def delete_provider(self) -> None:
         with self.step("Delete provider stack", "DELETE_COMPLETE") as step:
@@ -312,10 +322,10 @@ class Scenario:
 
     def _send(self, step: Step, event: dict[str, Any]) -> dict[str, Any]:
         step.request_id = event["RequestId"]
-        response = self.driver.send(event, self.options.step_timeout, self.tick(step))
+        response = self.driver.send(event, SERVICE_TIMEOUT)
         if response is None:
             step.result = "no response"
-            raise TimeoutError(f"no response within {self.options.step_timeout:g} s")
+            raise TimeoutError(f"no response within the ServiceTimeout ({SERVICE_TIMEOUT:g} s)")
         return response
 
     def _delete(
@@ -324,10 +334,19 @@ class Scenario:
         response = self._send(step, self.driver.request("Delete", create, arn, properties))
         step.certificate = arn
         gone = arn not in {a for a, _ in self.emulation.certificates()}
-        step.result = f"{response.get('Status')}, " + ("deleted" if gone else "still there")
+        what = "deleted" if gone else "still there"
+        step.result = f"{response.get('Status')}, " + (
+            what if is_certificate_arn(arn) else "nothing to delete"
+        )
         step.check(response.get("Status") == "SUCCESS", "the response is not SUCCESS")
         step.check(response.get("PhysicalResourceId") == arn, "Delete changed the physical id")
         step.check(gone, "the certificate is still in ACM")
+
+    def _delete_stack(self) -> str:
+        assert self.resource is not None
+        status = self.driver.delete_stack(self.resource.stack_id)
+        self.resource.stack_deleted = status == "DELETE_COMPLETE"
+        return status
 
     def _check_certificate(self, step: Step, arn: str, status: str) -> None:
         found = dict(self.emulation.certificates()).get(arn)

@@ -1,27 +1,24 @@
 """CloudFormation's end of the ResponseURL, for the requests the demo sends itself.
 
 A small HTTP server on 127.0.0.1 (a free port) stands in for the pre-signed S3 URL of
-each Update and Delete: it records every PUT, checks it against the custom-resource
-protocol, and lets the driver wait for the answer to one request.
+each Update and Delete: it records every PUT and checks it against the custom-resource
+protocol (``tools.emulator.protocol``). The driver waits for an answer on the virtual
+clock, with ``response`` as the condition.
 """
 
 from __future__ import annotations
 
-import json
 import threading
-import time
-from collections.abc import Callable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .local_lambda import ProtocolError, check_response
-
-MAX_BODY_BYTES = 4096
+from tools.emulator import ProtocolError, check_put
 
 
 class ResponseRecorder:
     def __init__(self) -> None:
-        self._lock = threading.Condition()
+        self._lock = threading.Lock()
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.violations: list[str] = []
         self._server: ThreadingHTTPServer | None = None
@@ -32,9 +29,12 @@ class ResponseRecorder:
         assert self._server is not None, "the recorder is not running"
         return int(self._server.server_address[1])
 
-    def url_for(self, key: str) -> str:
-        """A ResponseURL for one request; the query plays the pre-signed signature."""
-        return f"http://127.0.0.1:{self.port}/responses/{key}?X-Amz-Signature=local-only"
+    def url_for(self, key: str, signed_at: float) -> str:
+        """A ResponseURL for one request, shaped like CloudFormation's SigV4 pre-signed URL:
+        signed at ``signed_at`` (epoch seconds of the virtual clock), valid two hours."""
+        date = datetime.fromtimestamp(signed_at, UTC).strftime("%Y%m%dT%H%M%SZ")
+        query = f"X-Amz-Date={date}&X-Amz-Expires=7200&X-Amz-Signature=local-only"
+        return f"http://127.0.0.1:{self.port}/responses/{key}?{query}"
 
     def __enter__(self) -> ResponseRecorder:
         self.start()
@@ -79,37 +79,19 @@ class ResponseRecorder:
             self._thread = None
 
     def _record(self, key: str, body: bytes, content_type: str | None) -> None:
-        problems = []
-        if len(body) > MAX_BODY_BYTES:
-            problems.append(f"body of {len(body)} bytes")
-        if content_type not in (None, ""):
-            problems.append(f"Content-Type {content_type!r} (S3 pre-signed PUTs need none)")
+        problem = None
         try:
-            parsed = json.loads(body)
-            check_response(parsed)
-        except (ValueError, ProtocolError) as exc:
-            problems.append(str(exc))
+            parsed = check_put(body, content_type)
+        except ProtocolError as exc:
+            problem = f"{key}: {exc}"
             parsed = {"Status": "INVALID", "Reason": str(exc)}
         with self._lock:
-            self.violations.extend(f"{key}: {p}" for p in problems)
+            if problem:
+                self.violations.append(problem)
             self.responses.setdefault(key, []).append(parsed)
-            self._lock.notify_all()
 
-    def wait(
-        self, key: str, timeout: float, tick: Callable[[], None] | None = None
-    ) -> dict[str, Any] | None:
-        """The first response to ``key``, or None after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
+    def response(self, key: str) -> dict[str, Any] | None:
+        """The first response to ``key``, if any has arrived."""
         with self._lock:
-            while not self.responses.get(key):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self._lock.wait(min(left, 0.1))
-                if tick is not None:
-                    self._lock.release()
-                    try:
-                        tick()
-                    finally:
-                        self._lock.acquire()
-            return self.responses[key][0]
+            answers = self.responses.get(key)
+            return answers[0] if answers else None

@@ -1,11 +1,11 @@
-"""Execution environments of the provider function for the local runner.
+"""Execution environments of the provider function, for the emulator's Lambda.
 
-A cold start does what Lambda does with the function's configuration (read from the
-emulation): check the Handler, build the handler's ``Provider`` with the function's
-environment variables, plus the demo's overrides (compressed timing, loopback
-ResponseURLs), and a boto3 session pointed at the emulation. Nothing in
-``custom_resource`` is replaced: the provider's own clients, relay, re-invocation through
-Lambda's Invoke API and response sender run as they would in AWS.
+A cold start does what Lambda does with the function's configuration (read from moto):
+check the Handler, build the handler's ``Provider`` with the function's environment
+variables (plus loopback ResponseURLs allowed), on the virtual clock, with a boto3
+session pointed at moto's server. Nothing in ``custom_resource`` is replaced: the
+provider's own settings, clients, relay, re-invocation through Lambda's Invoke API and
+response sender run as they would in AWS.
 
 Instrumentation only watches: hooks on the session's event system and a wrapper around
 the real HTTP PUT turn the provider's calls into timeline events ("certificate
@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from custom_resource.aws import Clients
@@ -25,17 +25,21 @@ from custom_resource.handler import Provider
 from custom_resource.lifecycle import Runtime
 from custom_resource.response import Sender, urllib_put
 from custom_resource.settings import Settings
+from tools.emulator import (
+    Invocation,
+    LambdaContext,
+    LambdaService,
+    VirtualClock,
+    current_invocation,
+    from_template,
+)
+from tools.emulator.function import HANDLER
 
-from .emulation import Emulation, LocalSession
-from .lambda_runner import LambdaContext, StopSignal, current_invocation
-from .timeline import Timeline
+from .moto_server import Emulation, LocalSession
+from .timeline import Timeline, short_arn
 
-HANDLER = "custom_resource.handler.handler"
-
-
-def short_arn(arn: str) -> str:
-    """``…/certificate/1a2b3c4d``: enough to tell certificates apart on a terminal."""
-    return "…/" + arn.rsplit(":", 1)[-1][:20] if arn.startswith("arn:") else arn
+LOCAL_ONLY = {"WFC_ALLOW_LOOPBACK_RESPONSE_URL": "true"}
+"""The demo's only change to the function's settings: answer to 127.0.0.1."""
 
 
 class ProviderEnvironment:
@@ -45,7 +49,7 @@ class ProviderEnvironment:
         self,
         session: LocalSession,
         settings: Settings,
-        stop: StopSignal,
+        clock: VirtualClock,
         timeline: Timeline,
         seed: int,
     ) -> None:
@@ -56,18 +60,16 @@ class ProviderEnvironment:
         runtime = Runtime(
             clients=Clients(session, session.region_name),
             settings=settings,
-            sleep=stop.sleep,
+            clock=clock,
+            sleep=clock.sleep,
             rng=rng,
-            sender=Sender(sleep=stop.sleep, rng=rng, put=self._put),
+            sender=Sender(sleep=clock.sleep, rng=rng, put=self._put),
         )
         self._register_hooks(session.events)
         self.provider = Provider(runtime)
 
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> Any:
         return self.provider(event, context)
-
-    def close(self) -> None:
-        self.session.close()
 
     # What the provider does, as events.
 
@@ -77,7 +79,7 @@ class ProviderEnvironment:
             return
         if status is not None:
             invocation.status = status
-        self.timeline.add(invocation.request_type, invocation.hop, invocation.status, what, kind)
+        self.timeline.note(invocation, what, kind)
 
     def _register_hooks(self, events: Any) -> None:
         events.register("after-call.acm.RequestCertificate", self._requested)
@@ -158,35 +160,69 @@ class ProviderEnvironment:
         return http_status
 
 
-class ProviderEnvironments:
-    """The runner's environment factory for the provider function."""
+class ProviderFunction:
+    """The provider function once deployed: the emulator's Lambda, fed by moto's Invoke."""
 
-    def __init__(
-        self,
-        emulation: Emulation,
-        stop: StopSignal,
-        timeline: Timeline,
-        overrides: Mapping[str, str],
-    ) -> None:
-        self.emulation = emulation
-        self.stop = stop
+    def __init__(self, clock: VirtualClock, timeline: Timeline, template: Path) -> None:
+        self.clock = clock
         self.timeline = timeline
-        self.overrides = dict(overrides)
-        self._starts = 0
+        self.template = template
+        self.lam: LambdaService | None = None
+        self.environments: list[ProviderEnvironment] = []
+        self._emulation: Emulation | None = None
 
-    def __call__(self, function_arn: str) -> ProviderEnvironment:
-        config = self.emulation.function_configuration(function_arn)
+    def deploy(self, function_arn: str, emulation: Emulation) -> None:
+        """The function exists: run it as the template configures it (timeout, retries)."""
+        self._emulation = emulation
+        config = from_template(self.template).with_arn(function_arn)
+        self.lam = LambdaService(self.clock, self._cold_start, config, observer=self._observe)
+        self.lam.start()
+
+    def dispatch(self, function_arn: str, event: dict[str, Any], kind: str) -> Any:
+        """moto's Lambda hands every invocation here: ``Event`` is queued (202), a
+        synchronous one runs at once and returns its result."""
+        lam = self.lam
+        if lam is None or function_arn != lam.config.arn:
+            raise RuntimeError(f"no local function runs {function_arn}")
+        if kind == "Event":
+            lam.submit(event)
+            return None
+        return lam.invoke(event).result
+
+    @property
+    def invocations(self) -> list[Invocation]:
+        return self.lam.invocations if self.lam else []
+
+    def settle(self, timeout: float) -> None:
+        """Wait (virtual time) until no delivery is in flight, or ``timeout``."""
+        lam = self.lam
+        if lam is not None:
+            self.clock.wait_until(lambda: lam.settled, timeout)
+
+    def close(self) -> None:
+        if self.lam is not None:
+            self.lam.stop()
+        for environment in self.environments:
+            environment.session.close()
+
+    def _cold_start(self) -> ProviderEnvironment:
+        """What Lambda does with the function's configuration (read from moto)."""
+        assert self.lam is not None and self._emulation is not None
+        arn = self.lam.config.arn
+        config = self._emulation.function_configuration(arn)
         if config.get("Handler") != HANDLER:
-            raise RuntimeError(
-                f"the function's Handler is {config.get('Handler')!r}, not {HANDLER}"
-            )
+            raise RuntimeError(f"the function's Handler is {config.get('Handler')!r}, not ours")
         variables = config.get("Environment", {}).get("Variables", {})
-        settings = Settings.from_environment({**variables, **self.overrides})
-        region = function_arn.split(":")[3]
-        self._starts += 1
-        return ProviderEnvironment(
-            self.emulation.session(region), settings, self.stop, self.timeline, self._starts
+        settings = Settings.from_environment({**variables, **LOCAL_ONLY})
+        session = self._emulation.session(arn.split(":")[3])
+        seed = len(self.environments) + 1
+        self.environments.append(
+            ProviderEnvironment(session, settings, self.clock, self.timeline, seed)
         )
+        return self.environments[-1]
+
+    def _observe(self, kind: str, invocation: Invocation | None, what: str) -> None:
+        self.timeline.note(invocation, what, kind)
 
 
 class ProviderLogs(logging.Handler):
@@ -205,15 +241,8 @@ class ProviderLogs(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if not record.name.startswith(self.SOURCES):
             return
-        invocation = current_invocation()
-        request_type = invocation.request_type if invocation else "-"
-        self.timeline.add(
-            request_type,
-            invocation.hop if invocation else None,
-            invocation.status if invocation else "",
-            f"provider {record.levelname.lower()}: {record.getMessage()}",
-            "log",
-        )
+        message = f"provider {record.levelname.lower()}: {record.getMessage()}"
+        self.timeline.note(current_invocation(), message, "log")
 
     def __enter__(self) -> ProviderLogs:
         logging.getLogger().addHandler(self)

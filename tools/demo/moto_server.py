@@ -1,4 +1,4 @@
-"""The local AWS: moto's server on 127.0.0.1 (a free port), patched, and sessions for it.
+"""The demo's AWS: moto's server on 127.0.0.1 (a free port), patched, and sessions for it.
 
 Everything it starts is stopped by ``stop()``: the server thread, its listening socket
 (moto's own ``stop()`` leaves that open) and the connections of every client it made.
@@ -18,6 +18,8 @@ from moto.acm.models import acm_backends
 from moto.awslambda.models import lambda_backends
 from moto.cloudformation.models import cloudformation_backends
 from moto.server import ThreadedMotoServer
+
+from tools.emulator import VirtualClock
 
 from .moto_patches import Dispatch, MotoPatches
 
@@ -73,11 +75,13 @@ class Emulation:
     def __init__(
         self,
         dispatch: Dispatch,
+        clock: VirtualClock,
         validation_wait: float,
         fail_validation: str | None = None,
         region: str = "us-east-1",
     ) -> None:
         self.region = region
+        self.clock = clock
         self._dispatch = dispatch
         self._validation_wait = validation_wait
         self._fail_validation = fail_validation
@@ -116,7 +120,7 @@ class Emulation:
         self._server = server
         self.port = server.get_host_and_port()[1]
         self._patches = MotoPatches(
-            self.port, self._dispatch, self._validation_wait, self._fail_validation
+            self.port, self._dispatch, self.clock, self._validation_wait, self._fail_validation
         ).__enter__()
         self.reset()
 
@@ -165,7 +169,8 @@ class Emulation:
         return found
 
     def occupy(self, arn: str, users: list[str], seconds: float) -> None:
-        """Something (e.g. a CloudFront distribution) uses the certificate for a while."""
+        """Something (e.g. a CloudFront distribution) uses the certificate for ``seconds``
+        of virtual time."""
         region = arn.split(":")[3]
         self.patches.occupy(arn, users, seconds, self.acm_backend(region))
 

@@ -4,60 +4,30 @@ Stacks are created through moto's CloudFormation (which sends the Create itself)
 sends no Update or Delete to a custom resource, so those are built here exactly as
 CloudFormation builds them and delivered the way it delivers them: an asynchronous
 (``Event``) invocation through Lambda's Invoke API, with a ResponseURL of the local
-``ResponseRecorder``.
+``ResponseRecorder``. Waiting for an answer is waiting on the virtual clock, up to the
+resource's ServiceTimeout as CloudFormation does.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import time
+import tempfile
 import uuid
-import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from moto.cloudformation.parsing import get_model_map
 
-from .emulation import Emulation
-from .provider_env import short_arn
-from .response_recorder import ResponseRecorder
-from .timeline import Timeline
+from release import build_zip
+from tools.emulator import VirtualClock, load_template
 
-ROOT = Path(__file__).resolve().parent.parent
+from .moto_server import Emulation
+from .responses import ResponseRecorder
+from .timeline import Timeline, short_arn
+
 ARTIFACT_BUCKET = "wait-for-certificate-artifacts"
 ARTIFACT_KEY = "wait-for-certificate.zip"
 IN_PROGRESS = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
-
-Tick = Callable[[], None]
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short forms (!Ref, !GetAtt, !Sub, ...) as long forms."""
-
-
-def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _short_form)
-
-
-def load_template(path: Path) -> dict[str, Any]:
-    """The template as JSON-ready data (moto's YAML reader misses nested short forms)."""
-    template: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)
-    return template
 
 
 def unemulated_types(template: dict[str, Any]) -> list[str]:
@@ -67,19 +37,24 @@ def unemulated_types(template: dict[str, Any]) -> list[str]:
 
 
 def function_package() -> bytes:
-    """The provider's code as a zip (what ``aws cloudformation package`` uploads)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for source in sorted((ROOT / "custom_resource").glob("*.py")):
-            archive.write(source, f"custom_resource/{source.name}")
-    return buffer.getvalue()
+    """The function's zip as ``make build`` makes it (what ``aws cloudformation package``
+    uploads), from this environment's crhelper: no network."""
+    with tempfile.TemporaryDirectory(prefix="wfc-demo-") as folder:
+        return build_zip.build(Path(folder) / ARTIFACT_KEY, from_environment=True).read_bytes()
 
 
 class StackDriver:
-    def __init__(self, emulation: Emulation, recorder: ResponseRecorder, timeline: Timeline):
+    def __init__(
+        self,
+        emulation: Emulation,
+        recorder: ResponseRecorder,
+        timeline: Timeline,
+        clock: VirtualClock,
+    ) -> None:
         self.emulation = emulation
         self.recorder = recorder
         self.timeline = timeline
+        self.clock = clock
         session = emulation.session()
         self.cloudformation = session.client("cloudformation")
         self.lambda_ = session.client("lambda")
@@ -145,15 +120,11 @@ class StackDriver:
         [stack] = self.cloudformation.describe_stacks(StackName=stack_id)["Stacks"]
         return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
-    def wait_stack(self, stack_id: str, timeout: float, tick: Tick) -> str:
-        """Wait while the stack is being created; return the status it ends in."""
-        deadline = time.monotonic() + timeout
+    def wait_stack(self, stack_id: str, timeout: float) -> str:
+        """Wait (virtual time) while the stack is being created; return its status then."""
+        stack = self.emulation.stack(stack_id)
+        self.clock.wait_until(lambda: stack.status not in IN_PROGRESS, timeout)
         status = self.stack_status(stack_id)
-        while status in IN_PROGRESS and time.monotonic() < deadline:
-            for _ in range(5):
-                tick()
-                time.sleep(0.04)
-            status = self.stack_status(stack_id)
         self.note(f"stack {stack_id.split('/')[1]} is {status}", status)
         return status
 
@@ -178,7 +149,7 @@ class StackDriver:
         event: dict[str, Any] = {
             "RequestType": request_type,
             "ServiceToken": create["ServiceToken"],
-            "ResponseURL": self.recorder.url_for(request_id),
+            "ResponseURL": self.recorder.url_for(request_id, self.clock()),
             "StackId": create["StackId"],
             "RequestId": request_id,
             "LogicalResourceId": create["LogicalResourceId"],
@@ -190,8 +161,9 @@ class StackDriver:
             event["OldResourceProperties"] = old_properties
         return event
 
-    def send(self, event: dict[str, Any], timeout: float, tick: Tick) -> dict[str, Any] | None:
-        """Invoke the function asynchronously with ``event``; wait for its response."""
+    def send(self, event: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+        """Invoke the function asynchronously with ``event``; wait (virtual time, at most
+        ``timeout``) for its response."""
         self.note(
             f"CloudFormation sends {event['RequestType']} for "
             f"{short_arn(event['PhysicalResourceId'])} (asynchronous invoke)",
@@ -204,7 +176,9 @@ class StackDriver:
         )
         if answer["StatusCode"] != 202:
             raise RuntimeError(f"Lambda answered {answer['StatusCode']} to an Event invoke")
-        return self.recorder.wait(event["RequestId"], timeout, tick)
+        key = event["RequestId"]
+        self.clock.wait_until(lambda: self.recorder.response(key) is not None, timeout)
+        return self.recorder.response(key)
 
     def hosted_zone(self, name: str) -> str:
         zone = self.route53.create_hosted_zone(Name=name, CallerReference=str(uuid.uuid4()))

@@ -1,6 +1,6 @@
 """Build the Lambda deployment package: ``custom_resource/`` plus the pinned crhelper.
 
-``python -m tools.build_zip`` (what ``make build`` runs) writes
+``python -m release.build_zip`` (what ``make build`` runs) writes
 ``dist/wait-for-certificate.zip``, the file ``template/provider.yaml`` names as the
 function's Code; ``aws cloudformation package`` uploads it.
 
@@ -219,7 +219,7 @@ def build(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.build_zip", description=__doc__.split("\n\n")[0]
+        prog="python -m release.build_zip", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="the zip to write")
     parser.add_argument(

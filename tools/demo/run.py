@@ -1,7 +1,7 @@
 """One demo run: start every component, run the scenario, stop everything, check leftovers.
 
-Components stop in reverse order of start, also on Ctrl-C or an error: the Lambda
-runner first (no hop outlives AWS), then the ResponseURL recorder, then moto's server.
+Components stop in reverse order of start, also on Ctrl-C or an error: the virtual clock
+first (no hop outlives AWS), then the ResponseURL recorder, then moto's server.
 Afterwards the run checks what it would have left behind: certificates in the emulated
 ACM, threads it started, ports that still accept connections.
 """
@@ -15,12 +15,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .demo_scenario import FAILURE_MODES, DemoOptions, Reporter, Scenario, Step
-from .emulation import Emulation
-from .lambda_runner import LambdaRunner, StopSignal
-from .provider_env import ProviderEnvironments, ProviderLogs
-from .response_recorder import ResponseRecorder
-from .stack_driver import StackDriver
+from tools.emulator import Pacer, VirtualClock
+
+from .cloudformation import StackDriver
+from .function import ProviderFunction, ProviderLogs
+from .moto_server import Emulation
+from .options import FAILURE_MODES, DemoOptions
+from .output import Output
+from .responses import ResponseRecorder
+from .scenario import Scenario, Step
 from .timeline import Timeline
 
 
@@ -33,14 +36,23 @@ class DemoResult:
     interrupted: bool = False
     error: str | None = None
     components_stopped: bool = True
-    """Every runner thread ended when asked to."""
+    """Every thread of the clock ended when asked to."""
     leftover_threads: list[str] = field(default_factory=list)
     open_ports: list[int] = field(default_factory=list)
     """Ports the run listened on that still accept connections after it."""
-    total_seconds: float = 0.0
+    simulated_seconds: float = 0.0
     responses: dict[str, list[str]] = field(default_factory=dict)
     """RequestId -> the Status of every response CloudFormation received for it."""
     ports: list[int] = field(default_factory=list)
+
+    @property
+    def refused(self) -> str | None:
+        """The provider's reason, when it refused the demo's input (e.g. ``--domain foo``)."""
+        return next((s.refused for s in self.steps if s.refused), None)
+
+    @property
+    def cleaned_up(self) -> bool:
+        return any(s.operation == "Cleanup after the failure" for s in self.steps)
 
     @property
     def ok(self) -> bool:
@@ -63,16 +75,18 @@ class DemoResult:
         }
 
 
-def run(options: DemoOptions, timeline: Timeline, reporter: Reporter) -> DemoResult:
+def run(options: DemoOptions, output: Output) -> tuple[DemoResult, Timeline]:
     """Start everything, run the scenario, stop everything (also on Ctrl-C or failure)."""
     threads_before = set(threading.enumerate())
-    stop = StopSignal()
-    # The runner's cold starts read the function from the emulation, and the emulation
-    # hands every invocation to the runner: the knot is tied by this late-bound lookup.
-    runners: list[LambdaRunner] = []
+    pacer = Pacer(options.speed, output.tick) if options.paced and output.live else None
+    clock = VirtualClock(pacer=pacer)
+    timeline = Timeline(clock)
+    timeline.listen(output)
+    function = ProviderFunction(clock, timeline, options.provider_template)
     emulation = Emulation(
-        lambda arn, event, kind: runners[0].invoke(arn, event, kind),
-        validation_wait=options.validation_delay,
+        function.dispatch,
+        clock,
+        validation_wait=options.validation_minutes * 60,
         fail_validation=FAILURE_MODES[options.fail] if options.fail else None,
         region=options.region,
     )
@@ -93,31 +107,30 @@ def run(options: DemoOptions, timeline: Timeline, reporter: Reporter) -> DemoRes
                 f"on 127.0.0.1:{recorder.port}",
                 "setup",
             )
-            environments = ProviderEnvironments(
-                emulation, stop, timeline, options.provider_settings()
-            )
-            runner = LambdaRunner(environments, options.budget, stop, timeline)
-            runners.append(runner)
-            stack.callback(_stop_runner, runner, result)  # first to stop: no hop outlives AWS
-            driver = StackDriver(emulation, recorder, timeline)
-            scenario = Scenario(options, emulation, runner, driver, reporter)
-            scenario.run()
-            runner.wait_idle(5.0)
+            stack.callback(function.close)
+            stack.callback(_stop_clock, clock, result)  # first to stop: no hop outlives AWS
+            driver = StackDriver(emulation, recorder, timeline, clock)
+            scenario = Scenario(options, clock, emulation, function, driver, output)
+            try:
+                scenario.run()
+            except Exception as exc:  # the step says what happened; clean up all the same
+                result.error = f"{type(exc).__name__}: {exc}"
+            scenario.cleanup()
             scenario.delete_provider()
             result.responses = _responses(emulation, recorder)
-            result.error = _protocol_problem(result.responses, recorder)
+            result.error = result.error or _protocol_problem(result.responses, emulation, recorder)
         except KeyboardInterrupt:
             result.interrupted = True
         except Exception as exc:
             result.error = f"{type(exc).__name__}: {exc}"
         finally:
             result.steps = scenario.steps if scenario else []
+            result.simulated_seconds = clock.elapsed
             if result.ports:  # the emulation is up: what would a real account still hold?
                 result.leftover_certificates = emulation.certificates()
     result.leftover_threads = _new_threads(threads_before)
     result.open_ports = [port for port in result.ports if _accepts(port)]
-    result.total_seconds = timeline.elapsed()
-    return result
+    return result, timeline
 
 
 def _responses(emulation: Emulation, recorder: ResponseRecorder) -> dict[str, list[str]]:
@@ -129,22 +142,25 @@ def _responses(emulation: Emulation, recorder: ResponseRecorder) -> dict[str, li
     return received
 
 
-def _protocol_problem(responses: dict[str, list[str]], recorder: ResponseRecorder) -> str | None:
+def _protocol_problem(
+    responses: dict[str, list[str]], emulation: Emulation, recorder: ResponseRecorder
+) -> str | None:
     """Exactly one well-formed response per request (SPEC section 6)."""
-    if recorder.violations:
-        return f"protocol violation: {recorder.violations[0]}"
+    violations = [*emulation.patches.violations, *recorder.violations]
+    if violations:
+        return f"protocol violation: {violations[0]}"
     repeated = {k: v for k, v in responses.items() if len(v) != 1}
     return f"more than one response to a request: {repeated}" if repeated else None
 
 
-def _new_threads(before: set[threading.Thread], grace: float = 3.0) -> list[str]:
-    """Threads started by the run that are still alive (after a grace period)."""
+def _new_threads(before: set[threading.Thread], grace: float = 30.0) -> list[str]:
+    """Threads started by the run still alive after ``grace`` seconds to finish (a local
+    server's request thread may still be closing its connection)."""
+    started = [t for t in threading.enumerate() if t not in before]
     deadline = time.monotonic() + grace
-    while True:
-        alive = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
-        if not alive or time.monotonic() >= deadline:
-            return alive
-        time.sleep(0.05)
+    for thread in started:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [t.name for t in started if t.is_alive()]
 
 
 def _accepts(port: int) -> bool:
@@ -153,5 +169,5 @@ def _accepts(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _stop_runner(runner: LambdaRunner, result: DemoResult) -> None:
-    result.components_stopped = runner.stop(timeout=10.0)
+def _stop_clock(clock: VirtualClock, result: DemoResult) -> None:
+    result.components_stopped = clock.shutdown()

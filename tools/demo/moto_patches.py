@@ -8,34 +8,37 @@ below supply exactly those parts and nothing else (see FACTS.md, "moto"):
    container) and port 5000. Ours must reach the server on 127.0.0.1 and its real port.
 2. Lambda runs code. Without Docker moto never runs a function: every invocation
    (CloudFormation's own, and the Invoke API, synchronous or ``Event``) is handed to the
-   local runner instead. CloudFormation sends property values as strings; moto passes
-   the template's raw values, so its requests are converted here.
+   emulator's Lambda instead. moto's CloudFormation invokes from a thread of its own; here
+   that call is made inline, so the Create is accepted before ``create_stack`` returns
+   (no race with the virtual clock). CloudFormation sends property values as strings;
+   moto passes the template's raw values, so its requests are converted here.
 3. CloudFormation hears FAILED, and ``Ref`` is the PhysicalResourceId. moto ignores a
    FAILED response (the stack would wait forever) and answers ``Ref`` with a name it
    made up. A FAILED Create now puts the stack in ROLLBACK_IN_PROGRESS (or CREATE_FAILED
    with rollback disabled); SUCCESS records the PhysicalResourceId the provider sent.
-4. ACM failures. moto only ever turns a pending certificate ISSUED, keeps no
-   FailureReason and never refuses DeleteCertificate. Here a certificate can be made to
-   fail validation, carries its FailureReason, and DeleteCertificate raises
-   ResourceInUseException while ``in_use_by`` is non-empty; a simulated user lets go
-   lazily, on the first read after its release time (as moto issues certificates).
-5. ``settings.ACM_VALIDATION_WAIT``: how long a certificate stays PENDING_VALIDATION.
+   Every response is checked against the protocol (``tools.emulator.protocol``).
+4. ACM on the virtual clock. moto turns a certificate ISSUED after a real-time wait,
+   keeps no FailureReason and never refuses DeleteCertificate. Here a certificate is
+   validated (or fails, with its FailureReason) ``validation_wait`` virtual seconds after
+   its request, and DeleteCertificate raises ResourceInUseException while ``in_use_by``
+   is non-empty (``occupy`` lets go on the clock).
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
+import moto.cloudformation.custom_model
 from moto import settings
 from moto.acm.models import AWSCertificateManagerBackend, CertBundle
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.exceptions import AWSError
-from moto.core.utils import utcnow
+
+from tools.emulator import ProtocolError, VirtualClock, check_put
 
 Dispatch = Callable[[str, dict[str, Any], str], Any]
 """Runs a function: (function ARN, event, invocation type) -> its result (sync) or None."""
@@ -52,27 +55,31 @@ class MotoPatches:
         self,
         port: int,
         dispatch: Dispatch,
+        clock: VirtualClock,
         validation_wait: float,
         fail_validation: str | None = None,
     ) -> None:
         self.port = port
         self.dispatch = dispatch
+        self.clock = clock
         self.validation_wait = validation_wait
+        """Virtual seconds from a certificate's request to its validation."""
         self.fail_validation = fail_validation
         """A FailureReason (e.g. CAA_ERROR): pending certificates fail instead of issuing."""
         self.cfn_requests: list[dict[str, Any]] = []
         """Every request moto's CloudFormation sent to a custom resource, in order."""
         self.cfn_responses: list[dict[str, Any]] = []
         """Every response body moto's CloudFormation received, in order."""
-        self._release_at: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self.violations: list[str] = []
+        """Responses CloudFormation would have rejected."""
+        self._requested_at: dict[str, float] = {}
         self._saved: list[tuple[Any, str, Any]] = []
 
     def occupy(self, arn: str, users: list[str], seconds: float, backend: Any) -> None:
-        """Mark a certificate in use by ``users`` until ``seconds`` from now."""
-        backend.get_certificate(arn).in_use_by = list(users)
-        with self._lock:
-            self._release_at[arn] = time.monotonic() + seconds
+        """Mark a certificate in use by ``users`` for ``seconds`` of virtual time."""
+        cert = backend.get_certificate(arn)
+        cert.in_use_by = list(users)
+        self.clock.at(self.clock.elapsed + seconds, lambda: setattr(cert, "in_use_by", []))
 
     def __enter__(self) -> MotoPatches:
         patches = self
@@ -97,11 +104,18 @@ class MotoPatches:
             return "" if kind == "Event" else json.dumps(result)
 
         self._set(LambdaFunction, "invoke", invoke)
+        inline = SimpleNamespace(Thread=_InlineThread)
+        self._set(moto.cloudformation.custom_model, "threading", inline)
 
         # 3. CloudFormation acts on FAILED and keeps the PhysicalResourceId.
         original_process = CloudFormationResponse.process_cfn_response
 
         def process_cfn_response(response: Any) -> Any:
+            raw = response.body if isinstance(response.body, bytes) else response.body.encode()
+            try:
+                check_put(raw, response.headers.get("Content-Type"))
+            except ProtocolError as exc:
+                patches.violations.append(str(exc))
             body = json.loads(response.body or "{}")
             patches.cfn_responses.append(body)
             stack = response.cloudformation_backend.get_stack(body.get("StackId"))
@@ -119,20 +133,25 @@ class MotoPatches:
 
         self._set(CloudFormationResponse, "process_cfn_response", process_cfn_response)
 
-        # 4. ACM: validation failure, FailureReason, in use.
+        # 4. ACM on the virtual clock: validation or failure, FailureReason, in use.
         original_check, original_describe = CertBundle.check, CertBundle.describe
+        original_request = AWSCertificateManagerBackend.request_certificate
         original_delete = AWSCertificateManagerBackend.delete_certificate
 
+        def request_certificate(backend: Any, *args: Any, **kwargs: Any) -> str:
+            arn: str = original_request(backend, *args, **kwargs)
+            patches._requested_at.setdefault(arn, patches.clock.elapsed)
+            return arn
+
         def check(cert: Any) -> None:
-            waited = (utcnow() - cert.created_at).total_seconds()
-            if (
-                patches.fail_validation
-                and cert.status == "PENDING_VALIDATION"
-                and waited > settings.ACM_VALIDATION_WAIT
-            ):
-                cert.status, cert.failure_reason = "FAILED", patches.fail_validation
+            requested = patches._requested_at.get(cert.arn, patches.clock.elapsed)
+            due = patches.clock.elapsed - requested >= patches.validation_wait
+            if cert.status == "PENDING_VALIDATION" and due:
+                if patches.fail_validation:
+                    cert.status, cert.failure_reason = "FAILED", patches.fail_validation
+                else:
+                    cert.status = "ISSUED"
             original_check(cert)
-            patches._release_if_due(cert)
 
         def describe(cert: Any) -> dict[str, Any]:
             described: dict[str, Any] = original_describe(cert)
@@ -142,18 +161,15 @@ class MotoPatches:
 
         def delete_certificate(backend: Any, arn: str) -> None:
             cert = backend._certificates.get(arn)
-            if cert is not None:
-                patches._release_if_due(cert)
-                if cert.in_use_by:
-                    raise ResourceInUseError(f"Certificate {arn} is in use.")
+            if cert is not None and cert.in_use_by:
+                raise ResourceInUseError(f"Certificate {arn} is in use.")
             original_delete(backend, arn)
 
         self._set(CertBundle, "check", check)
         self._set(CertBundle, "describe", describe)
+        self._set(AWSCertificateManagerBackend, "request_certificate", request_certificate)
         self._set(AWSCertificateManagerBackend, "delete_certificate", delete_certificate)
-
-        # 5. How long certificates stay pending.
-        self._set(settings, "ACM_VALIDATION_WAIT", self.validation_wait)
+        self._set(settings, "ACM_VALIDATION_WAIT", 10**9)  # moto's real-time issuing: never
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -165,12 +181,16 @@ class MotoPatches:
         self._saved.append((owner, name, getattr(owner, name)))
         setattr(owner, name, value)
 
-    def _release_if_due(self, cert: Any) -> None:
-        with self._lock:
-            due = self._release_at.get(cert.arn)
-            if due is not None and time.monotonic() >= due:
-                cert.in_use_by = []
-                del self._release_at[cert.arn]
+
+class _InlineThread:
+    """moto's CloudFormation starts a thread to invoke a custom resource's function: run
+    the call at once instead (an ``Event`` invoke only queues the event)."""
+
+    def __init__(self, target: Callable[..., Any], args: tuple[Any, ...] = ()) -> None:
+        self.target, self.args = target, args
+
+    def start(self) -> None:
+        self.target(*self.args)
 
 
 def as_cloudformation_sends(value: Any) -> Any:

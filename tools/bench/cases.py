@@ -1,7 +1,4 @@
-"""Benchmark of the waiting engine: latency, hops, Lambda cost and ACM load, simulated.
-
-The real handler runs against moto in virtual time (``tools.bench_world``): nothing
-sleeps for real and a 45-minute wait takes a fraction of a second.
+"""The benchmark's cases and targets: one certificate at a time, then many at once.
 
 - One certificate validated after 1, 14, 16 and 45 minutes: detection latency (ISSUED
   to response), Lambda invocations (hops), billed seconds and GB-seconds,
@@ -9,32 +6,23 @@ sleeps for real and a 45-minute wait takes a fraction of a second.
 - 100 Creates delivered at the same instant, under ACM's rate limits per account and
   region: the peak DescribeCertificate attempts and acceptances per simulated second,
   throttled attempts, and whether every resource got its one SUCCESS.
-
-Run ``make bench`` (``ARGS="--help"`` for the options); figures go to the screen and to
-``bench-results.json``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
-import re
 import statistics
-import sys
-import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from custom_resource import aws
 from custom_resource.settings import Settings
-from tools.bench_world import ACM_LIMITS, ResourceSpec, SimResult, simulate, total_attempts
+from tools.emulator import FunctionConfig, from_template
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "template" / "provider.yaml"
-DEFAULT_OUT = ROOT / "bench-results.json"
+from .account import ACM_LIMITS, ResourceSpec
+from .simulate import SimResult, simulate, total_attempts
+
 SINGLE_MINUTES = (1.0, 14.0, 16.0, 45.0)
 LONG_WAIT_MINUTES = 45.0
 MAX_HOPS_45_MINUTES = 6
@@ -42,39 +30,6 @@ MAX_THROTTLED_PERCENT = 2.0
 """At most this share of DescribeCertificate attempts may be throttled with 100 waiters."""
 DESCRIBE = "DescribeCertificate"
 REQUEST = "RequestCertificate"
-NOTES = (
-    "Simulated time: API calls and Lambda's asynchronous delivery take no time; "
-    "billed seconds are the hops' simulated durations (mostly sleeping).",
-    "One Lambda execution environment (one Provider, its own clients) per concurrent "
-    "invocation, reused when free; cold starts add no time.",
-    "ACM limits: a bucket of N tokens per operation, refilled at every whole simulated "
-    "second; an attempt without a token gets ThrottlingException.",
-    "calls: API calls the provider made; attempts: HTTP requests ACM saw, botocore's "
-    "retries included (standard mode, backoff in virtual time); > limit: simulated "
-    "seconds with more attempts than the limit.",
-)
-
-
-@dataclass(frozen=True)
-class LambdaShape:
-    timeout_seconds: float = 900.0
-    memory_mb: int = 128
-    source: str = "defaults"
-
-
-def template_lambda(path: Path = TEMPLATE) -> LambdaShape:
-    """The function's Timeout and MemorySize as the provider template sets them."""
-    try:
-        text = path.read_text()
-    except OSError:
-        return LambdaShape()
-    timeout = re.search(r"^\s*Timeout:\s*(\d+)\s*$", text, re.MULTILINE)
-    memory = re.search(r"^\s*MemorySize:\s*(\d+)\s*$", text, re.MULTILINE)
-    if not timeout or not memory:
-        return LambdaShape()
-    return LambdaShape(
-        float(timeout.group(1)), int(memory.group(1)), path.relative_to(ROOT).as_posix()
-    )
 
 
 @dataclass(frozen=True)
@@ -141,7 +96,7 @@ class Target:
 @dataclass
 class BenchReport:
     settings: dict[str, Any]
-    lambda_shape: LambdaShape
+    function: FunctionConfig
     acm_limits_per_s: dict[str, int]
     sdk_retries: dict[str, Any]
     seed: int
@@ -182,7 +137,8 @@ class RunOptions:
     """What every simulated run shares."""
 
     settings: Settings = field(default_factory=Settings)
-    shape: LambdaShape = field(default_factory=LambdaShape)
+    function: FunctionConfig = field(default_factory=from_template)
+    """The provider function as the template deploys it (timeout, memory, retries)."""
     seed: int = 42
     sdk_total_attempts: int | None = None
     """HTTP attempts per call for the provider's clients (None: as shipped)."""
@@ -194,7 +150,7 @@ def _simulate(specs: Sequence[ResourceSpec], options: RunOptions) -> SimResult:
     return simulate(
         specs,
         settings=options.settings,
-        budget_seconds=options.shape.timeout_seconds,
+        function=options.function,
         seed=options.seed,
         sdk_total_attempts=options.sdk_total_attempts,
         verbose=options.verbose,
@@ -214,7 +170,7 @@ def run_single(minutes: float, options: RunOptions) -> SingleCase:
         hops=len(outcome.invocations),
         billed_ms=billed,
         billed_s=sum(billed) / 1000,
-        gb_s=_gb_s(sum(billed), options.shape.memory_mb),
+        gb_s=_gb_s(sum(billed), options.function.memory_mb),
         describe_calls=result.calls.total(DESCRIBE, "called"),
         describe_attempts=result.calls.total(DESCRIBE),
         responded_after_s=outcome.responses[0][0] if outcome.responses else None,
@@ -246,7 +202,7 @@ def run_concurrent(
         longest_hop_s=_longest(result),
         invocations=len(result.invocations),
         billed_s=billed / 1000,
-        gb_s=_gb_s(billed, options.shape.memory_mb),
+        gb_s=_gb_s(billed, options.function.memory_mb),
         environments=result.environments,
         peak_concurrency=result.peak_concurrency,
         describe=_load(result, DESCRIBE),
@@ -278,7 +234,7 @@ def evaluate(report: BenchReport, poll_cap: float) -> list[Target]:
                 long[0].hops <= MAX_HOPS_45_MINUTES and long[0].status == "SUCCESS",
             )
         )
-    timeout = report.lambda_shape.timeout_seconds
+    timeout = report.function.timeout_seconds
     hops = [c.longest_hop_s for c in report.single] + [c.longest_hop_s for c in report.concurrent]
     longest = max(hops, default=0.0)
     targets.append(
@@ -316,166 +272,56 @@ def evaluate(report: BenchReport, poll_cap: float) -> list[Target]:
     return targets
 
 
-def run_bench(
+Case = SingleCase | ConcurrentCase
+
+
+def new_report(options: RunOptions) -> BenchReport:
+    retries: dict[str, Any] = dict(aws.CLIENT_CONFIG.retries or {})
+    retries["attempts_per_call"] = options.sdk_total_attempts or total_attempts(aws.CLIENT_CONFIG)
+    return BenchReport(
+        settings=asdict(options.settings),
+        function=options.function,
+        acm_limits_per_s=dict(ACM_LIMITS),
+        sdk_retries=retries,
+        seed=options.seed,
+    )
+
+
+def run_cases(
     options: RunOptions,
+    report: BenchReport,
     *,
     single_minutes: Sequence[float] = SINGLE_MINUTES,
     resources: int = 100,
     equal_minutes: float = 20.0,
     spread_minutes: tuple[float, float] = (5.0, 40.0),
-) -> BenchReport:
+    starting: Callable[[str], None] = lambda label: None,
+) -> Iterator[Case]:
     """The single-certificate cases, then ``resources`` at once issued at equal and at
-    staggered times; then the targets."""
-    retries = dict(aws.CLIENT_CONFIG.retries or {})
-    retries["attempts_per_call"] = options.sdk_total_attempts or total_attempts(aws.CLIENT_CONFIG)
-    report = BenchReport(
-        settings=asdict(options.settings),
-        lambda_shape=options.shape,
-        acm_limits_per_s=dict(ACM_LIMITS),
-        sdk_retries=retries,
-        seed=options.seed,
-    )
+    staggered (seeded random) times: each added to ``report`` and yielded as it ends,
+    after ``starting`` was told what runs."""
     for minutes in single_minutes:
+        starting(f"one certificate, validated after {minutes:g} min")
         report.single.append(run_single(minutes, options))
-    if resources > 0:
-        low, high = spread_minutes
-        rng = random.Random(options.seed)
-        spread = [rng.uniform(low, high) for _ in range(resources)]
-        plans = [
-            ("equal", [equal_minutes] * resources, f"all {equal_minutes:g}"),
-            ("staggered", spread, f"uniform {low:g}-{high:g} (seed {options.seed})"),
-        ]
-        for name, times, pattern in plans:
-            report.concurrent.append(run_concurrent(name, times, pattern, options))
+        yield report.single[-1]
+    if resources <= 0:
+        return
+    low, high = spread_minutes
+    rng = random.Random(options.seed)
+    spread = [rng.uniform(low, high) for _ in range(resources)]
+    for name, times, pattern in [
+        ("equal", [equal_minutes] * resources, f"all {equal_minutes:g}"),
+        ("staggered", spread, f"uniform {low:g}-{high:g} (seed {options.seed})"),
+    ]:
+        starting(f"{resources} at once, issued after {pattern} min")
+        report.concurrent.append(run_concurrent(name, times, pattern, options))
+        yield report.concurrent[-1]
+
+
+def run_bench(options: RunOptions, **cases: Any) -> BenchReport:
+    """Every case (see ``run_cases``), then the targets."""
+    report = new_report(options)
+    for _ in run_cases(options, report, **cases):
+        pass
     report.targets = evaluate(report, options.settings.poll_max_seconds)
     return report
-
-
-def _num(value: float | int | None, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-
-def render(report: BenchReport) -> str:
-    s, shape = report.settings, report.lambda_shape
-    lines = [
-        "WaitForCertificate benchmark (simulated time, moto ACM, real handler)",
-        f"Lambda: {shape.timeout_seconds:g} s timeout, {shape.memory_mb} MB ({shape.source}); "
-        f"botocore retries: {report.sdk_retries.get('mode')} mode, "
-        f"{report.sdk_retries['attempts_per_call']} attempts per call",
-        f"Polling: {s['poll_min_seconds']:g}-{s['poll_max_seconds']:g} s x{s['poll_growth']:g}, "
-        f"hand-off margin {s['handoff_margin_seconds']:g} s, "
-        f"deadline margin {s['deadline_margin_seconds']:g} s (seed {report.seed})",
-        "",
-        "One certificate",
-        f"{'validation':>10}  {'latency s':>9}  {'hops':>4}  {'billed s':>9}  "
-        f"{'GB-s':>7}  {'Describe':>8}  status",
-    ]
-    for c in report.single:
-        lines.append(
-            f"{c.validation_minutes:>6g} min  {_num(c.detection_latency_s):>9}  {c.hops:>4}  "
-            f"{c.billed_s:>9.3f}  {c.gb_s:>7.3f}  {c.describe_calls:>8}  {c.status}"
-        )
-    if report.concurrent:
-        limits = ", ".join(f"{op} {n}/s" for op, n in report.acm_limits_per_s.items())
-        lines += [
-            "",
-            f"Resources waiting at once (ACM limits per account and region: {limits})",
-            f"{'scenario':<10} {'issued after (min)':<28} {'SUCCESS':>8}  {'latency max':>11}  "
-            f"{'hops max':>8}  {'GB-s':>7}  {'envs':>4}",
-        ]
-        for k in report.concurrent:
-            lines.append(
-                f"{k.name:<10} {k.issued_after_minutes:<28} {k.succeeded:>4}/{k.resources:<3}  "
-                f"{_num(k.detection_latency_max_s):>11}  {k.hops_max:>8}  {k.gb_s:>7.1f}  "
-                f"{k.environments:>4}"
-            )
-        lines += [
-            "",
-            f"{'':<31}{'totals':^34}  {'peak per simulated second':^27}  {'seconds':>7}",
-            f"{'scenario':<10} {'operation':<20} {'calls':>6} {'attempts':>8} {'accepted':>8} "
-            f"{'throttled':>9}  {'calls':>7} {'attempts':>9} {'accepted':>9}  "
-            f"{'> limit':>7}",
-        ]
-        for k in report.concurrent:
-            for op, load in ((DESCRIBE, k.describe), (REQUEST, k.request)):
-                lines.append(
-                    f"{k.name:<10} {op:<20} {load.calls:>6} {load.attempts:>8} "
-                    f"{load.accepted:>8} {load.throttled:>9}  {load.peak_calls_per_s:>7} "
-                    f"{load.peak_attempted_per_s:>9} {load.peak_accepted_per_s:>9}  "
-                    f"{load.seconds_over_limit:>7}"
-                )
-    lines += ["", "Notes"]
-    lines += [textwrap.fill(n, 100, initial_indent="  - ", subsequent_indent="    ") for n in NOTES]
-    lines += ["", "Targets"]
-    for t in report.targets:
-        verdict = "PASS" if t.passed else "FAIL"
-        lines.append(f"  {verdict}  {t.name}: {_num(t.value)} (limit {_num(t.limit)})")
-    return "\n".join(lines)
-
-
-def write_json(report: BenchReport, path: Path) -> None:
-    document = asdict(report)
-    document["notes"] = list(NOTES)
-    document["passed"] = report.passed
-    path.write_text(json.dumps(document, indent=2) + "\n")
-
-
-def _minutes_list(raw: str) -> list[float]:
-    return [float(part) for part in raw.split(",") if part.strip()]
-
-
-def _range(raw: str) -> tuple[float, float]:
-    low, _, high = raw.partition("-")
-    return float(low), float(high or low)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.bench", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
-    parser.add_argument(
-        "--minutes",
-        type=_minutes_list,
-        default=list(SINGLE_MINUTES),
-        help="validation times of the single-certificate cases, e.g. 1,14,16,45",
-    )
-    parser.add_argument("--resources", type=int, default=100, help="resources waiting at once")
-    parser.add_argument("--equal-minutes", type=float, default=20.0)
-    parser.add_argument("--spread-minutes", type=_range, default=(5.0, 40.0), help="e.g. 5-40")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument(
-        "--sdk-attempts",
-        dest="sdk_total_attempts",
-        type=int,
-        default=None,
-        help="HTTP attempts per call of the provider's clients, 1 = no SDK retries "
-        "(default: as custom_resource/aws.py ships)",
-    )
-    parser.add_argument("--verbose", action="store_true", help="show the provider's logs")
-    parser.add_argument("--check", action="store_true", help="exit 1 if a target fails")
-    args = parser.parse_args(argv)
-    options = RunOptions(
-        settings=Settings.from_environment(),
-        shape=template_lambda(),
-        seed=args.seed,
-        sdk_total_attempts=args.sdk_total_attempts,
-        verbose=args.verbose,
-    )
-    report = run_bench(
-        options,
-        single_minutes=args.minutes,
-        resources=args.resources,
-        equal_minutes=args.equal_minutes,
-        spread_minutes=args.spread_minutes,
-    )
-    print(render(report))
-    write_json(report, args.out)
-    print(f"\nFigures written to {args.out}")
-    return 1 if args.check and not report.passed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Release tooling: the reproducible Lambda package and the checks before a deployment."""
