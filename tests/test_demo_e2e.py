@@ -179,3 +179,28 @@ def test_bad_arguments_exit_2(args: list[str], capsys: pytest.CaptureFixture[str
         main(args)
     assert exit_.value.code == 2
     assert args[0] in capsys.readouterr().err
+
+
+def test_a_crashing_chain_is_answered_by_the_last_resort_responder(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--fail crash``: hop 2 crashes on every delivery; Lambda gives up; the on-failure
+    destination runs the responder, which answers FAILED naming the certificate."""
+    before = _alive_threads()
+    code = main(["--fail", "crash", "--speed", "inf", *FAST])
+    out = capsys.readouterr().out
+
+    assert code == 0, out
+    lines = out.splitlines()
+    assert sum("Lambda retries the event" in line for line in lines) == 2
+    assert any("Lambda gives up on the event (RetriesExhausted)" in line for line in lines)
+    assert any("Record" in line and "FAILED sent (HTTP 200)" in line for line in lines)
+    summary = lines[lines.index("Summary") :]
+    create = next(line for line in summary if line.strip().startswith("Create stack"))
+    assert "ROLLBACK_IN_PROGRESS: The WaitForCertificate provider stopped without answering" in (
+        create
+    )
+    rollback = next(line for line in summary if line.strip().startswith("Rollback Delete"))
+    assert "SUCCESS, deleted; ROLLBACK_COMPLETE" in rollback
+    assert "Left behind: 0 certificate(s), 0 thread(s), 0 open port(s)" in summary
+    assert _alive_threads() <= before

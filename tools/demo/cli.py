@@ -69,7 +69,9 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[DemoOptions, argparse
     parser.add_argument(
         "--fail",
         choices=sorted(FAILURE_MODES),
-        help="make the Create fail: 'validation' ends in FAILED and the rollback Delete",
+        help="make the Create fail: 'validation' ends in FAILED and the rollback Delete; "
+        "'crash' makes every hop after the first crash, so Lambda retries it twice, then its "
+        "on-failure destination runs the last-resort responder, which answers FAILED",
     )
     parser.add_argument(
         "--speed",

@@ -23,6 +23,8 @@ from typing import Any
 from custom_resource.aws import Clients
 from custom_resource.handler import Provider
 from custom_resource.lifecycle import Runtime
+from custom_resource.relay_state import RELAY_KEY
+from custom_resource.responder import Responder
 from custom_resource.response import Sender, urllib_put
 from custom_resource.settings import Settings
 from tools.emulator import (
@@ -52,34 +54,27 @@ class ProviderEnvironment:
         clock: VirtualClock,
         timeline: Timeline,
         seed: int,
+        crash: bool = False,
     ) -> None:
         self.session = session
         self.timeline = timeline
+        self.crash = crash
         self._record_changes: tuple[str, list[str]] = ("UPSERT", [])
-        rng = random.Random(seed)
-        runtime = Runtime(
-            clients=Clients(session, session.region_name),
-            settings=settings,
-            clock=clock,
-            sleep=clock.sleep,
-            rng=rng,
-            sender=Sender(sleep=clock.sleep, rng=rng, put=self._put),
-        )
+        runtime = observed_runtime(settings, clock, timeline, seed)
+        runtime.clients = Clients(session, session.region_name, clock=clock)
         self._register_hooks(session.events)
         self.provider = Provider(runtime)
 
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> Any:
+        if self.crash and event.get("RequestType") == "Create" and RELAY_KEY in event:
+            _note(self.timeline, "error", "the hop crashes (--fail crash)")
+            raise RuntimeError("Runtime exited with error: signal: killed (--fail crash)")
         return self.provider(event, context)
 
     # What the provider does, as events.
 
     def _note(self, kind: str, what: str, status: str | None = None) -> None:
-        invocation = current_invocation()
-        if invocation is None:
-            return
-        if status is not None:
-            invocation.status = status
-        self.timeline.note(invocation, what, kind)
+        _note(self.timeline, kind, what, status)
 
     def _register_hooks(self, events: Any) -> None:
         events.register("after-call.acm.RequestCertificate", self._requested)
@@ -151,23 +146,51 @@ class ProviderEnvironment:
         if "Error" in parsed:
             self._note("error", f"re-invocation refused: {parsed['Error'].get('Code')}")
 
-    def _put(self, url: str, body: bytes, timeout: float) -> int:
-        """The provider's real PUT, observed."""
+
+def _note(timeline: Timeline, kind: str, what: str, status: str | None = None) -> None:
+    """An event of the invocation running now (none outside an invocation)."""
+    invocation = current_invocation()
+    if invocation is None:
+        return
+    if status is not None:
+        invocation.status = status
+    timeline.note(invocation, what, kind)
+
+
+def observed_runtime(
+    settings: Settings, clock: VirtualClock, timeline: Timeline, seed: int
+) -> Runtime:
+    """A function's runtime on the virtual clock whose real response PUTs are observed."""
+
+    def put(url: str, body: bytes, timeout: float) -> int:
         http_status = urllib_put(url, body, timeout)
         response = json.loads(body)
         reason = f": {response.get('Reason')}" if response.get("Status") == "FAILED" else ""
-        self._note("sent", f"{response.get('Status')} sent (HTTP {http_status}){reason}")
+        _note(timeline, "sent", f"{response.get('Status')} sent (HTTP {http_status}){reason}")
         return http_status
+
+    rng = random.Random(seed)
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        sleep=clock.sleep,
+        rng=rng,
+        sender=Sender(sleep=clock.sleep, rng=rng, put=put, clock=clock),
+    )
 
 
 class ProviderFunction:
     """The provider function once deployed: the emulator's Lambda, fed by moto's Invoke."""
 
-    def __init__(self, clock: VirtualClock, timeline: Timeline, template: Path) -> None:
+    def __init__(
+        self, clock: VirtualClock, timeline: Timeline, template: Path, crash: bool = False
+    ) -> None:
         self.clock = clock
         self.timeline = timeline
         self.template = template
+        self.crash = crash
         self.lam: LambdaService | None = None
+        self.responder: LambdaService | None = None
         self.environments: list[ProviderEnvironment] = []
         self._emulation: Emulation | None = None
 
@@ -175,7 +198,20 @@ class ProviderFunction:
         """The function exists: run it as the template configures it (timeout, retries)."""
         self._emulation = emulation
         config = from_template(self.template).with_arn(function_arn)
-        self.lam = LambdaService(self.clock, self._cold_start, config, observer=self._observe)
+        self.responder = LambdaService(
+            self.clock,
+            self._responder_start,
+            config.with_arn(f"{function_arn}-Responder"),
+            observer=self._observe,
+        )
+        self.lam = LambdaService(
+            self.clock,
+            self._cold_start,
+            config,
+            observer=self._observe,
+            destination=self.responder.submit,
+        )
+        self.responder.start()
         self.lam.start()
 
     def dispatch(self, function_arn: str, event: dict[str, Any], kind: str) -> Any:
@@ -195,13 +231,13 @@ class ProviderFunction:
 
     def settle(self, timeout: float) -> None:
         """Wait (virtual time) until no delivery is in flight, or ``timeout``."""
-        lam = self.lam
-        if lam is not None:
-            self.clock.wait_until(lambda: lam.settled, timeout)
+        services = [s for s in (self.lam, self.responder) if s is not None]
+        self.clock.wait_until(lambda: all(s.settled for s in services), timeout)
 
     def close(self) -> None:
-        if self.lam is not None:
-            self.lam.stop()
+        for service in (self.lam, self.responder):
+            if service is not None:
+                service.stop()
         for environment in self.environments:
             environment.session.close()
 
@@ -217,9 +253,15 @@ class ProviderFunction:
         session = self._emulation.session(arn.split(":")[3])
         seed = len(self.environments) + 1
         self.environments.append(
-            ProviderEnvironment(session, settings, self.clock, self.timeline, seed)
+            ProviderEnvironment(session, settings, self.clock, self.timeline, seed, self.crash)
         )
         return self.environments[-1]
+
+    def _responder_start(self) -> Responder:
+        """The last-resort responder (the template's on-failure destination): it only PUTs."""
+        settings = Settings.from_environment(LOCAL_ONLY)
+        runtime = observed_runtime(settings, self.clock, self.timeline, seed=0)
+        return Responder(runtime, log_group="/aws/lambda/wait-for-certificate (demo)")
 
     def _observe(self, kind: str, invocation: Invocation | None, what: str) -> None:
         self.timeline.note(invocation, what, kind)

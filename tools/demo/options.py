@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FAILURE_MODES = {"validation": "CAA_ERROR"}
-"""``--fail`` choices and the ACM FailureReason each one produces."""
+FAILURE_MODES = {"validation": "CAA_ERROR", "crash": "RetriesExhausted"}
+"""``--fail`` choices and what the Create's FAILED Reason names: ACM's FailureReason, or
+the condition Lambda reports to the on-failure destination when it gives up."""
 SERVICE_TIMEOUT = 3600.0
 """template/example.yaml's ServiceTimeout: how long CloudFormation waits for an answer."""
 
@@ -43,6 +44,16 @@ class DemoOptions:
         """Lower case: Route 53 compares names case-insensitively, moto does not."""
         labels = self.domain.removeprefix("*.").split(".")
         return (self.zone or ".".join(labels[1:] if len(labels) > 2 else labels)).lower()
+
+    @property
+    def fail_validation(self) -> str | None:
+        """The FailureReason ACM gives pending certificates (``--fail validation``)."""
+        return FAILURE_MODES["validation"] if self.fail == "validation" else None
+
+    @property
+    def crash(self) -> bool:
+        """``--fail crash``: every hop of the Create after the first one crashes."""
+        return self.fail == "crash"
 
     @property
     def paced(self) -> bool:

@@ -20,7 +20,7 @@ from tools.emulator import Pacer, VirtualClock
 from .cloudformation import StackDriver
 from .function import ProviderFunction, ProviderLogs
 from .moto_server import Emulation
-from .options import FAILURE_MODES, DemoOptions
+from .options import DemoOptions
 from .output import Output
 from .responses import ResponseRecorder
 from .scenario import Scenario, Step
@@ -82,12 +82,12 @@ def run(options: DemoOptions, output: Output) -> tuple[DemoResult, Timeline]:
     clock = VirtualClock(pacer=pacer)
     timeline = Timeline(clock)
     timeline.listen(output)
-    function = ProviderFunction(clock, timeline, options.provider_template)
+    function = ProviderFunction(clock, timeline, options.provider_template, options.crash)
     emulation = Emulation(
         function.dispatch,
         clock,
         validation_wait=options.validation_minutes * 60,
-        fail_validation=FAILURE_MODES[options.fail] if options.fail else None,
+        fail_validation=options.fail_validation,
         region=options.region,
     )
     result = DemoResult(options, [], [])

@@ -121,6 +121,13 @@ def current_invocation() -> Invocation | None:
     return getattr(_current, "invocation", None)
 
 
+def _request_type(event: dict[str, Any]) -> str:
+    """A CloudFormation request's type; an on-failure destination record is a ``Record``."""
+    if "RequestType" in event:
+        return str(event["RequestType"])
+    return "Record" if "requestPayload" in event else "?"
+
+
 def hop_of(event: dict[str, Any]) -> int:
     relay = event.get(RELAY_KEY)
     hop = relay.get("Hop", 1) if isinstance(relay, dict) else 1
@@ -286,7 +293,7 @@ class LambdaService:
             hop=hop_of(event),
             attempt=attempt,
             kind=kind,
-            request_type=str(event.get("RequestType", "?")),
+            request_type=_request_type(event),
             request_id=str(event.get("RequestId", "")),
             logical_resource_id=str(event.get("LogicalResourceId", "")),
             aws_request_id=context.aws_request_id,
