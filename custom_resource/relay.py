@@ -70,21 +70,9 @@ class Relay:
         before the first step, so resources created together do not call AWS together.
         """
         state = request.relay or self.first_state(request, service_timeout)
-        if request.relay is None and self.clock() >= state.requested_at + service_timeout:
-            late = (self.clock() - state.requested_at) / 60
-            return Failed(
-                f"The request reached the provider {late:.0f} min after CloudFormation sent it, "
-                "after its ServiceTimeout; nothing was done",
-                task.physical_id,
-            )
-        left = context.get_remaining_time_in_millis() / 1000
-        if left < self.settings.handoff_margin_seconds:
-            return Failed(
-                f"The provider function's timeout is too short to wait: a hop started with "
-                f"{left:.0f} s, less than the {self.settings.handoff_margin_seconds:.0f} s it "
-                "keeps for handing off; give the function the template's Timeout of 900 seconds",
-                task.physical_id,
-            )
+        refusal = self._cannot_start(request, state, service_timeout, context)
+        if refusal is not None:
+            return Failed(refusal, task.physical_id)
         if spread_start and request.relay is None:
             self.sleep(self.rng.uniform(0, self.settings.start_jitter_seconds))
         memo, interval, detail = state.memo, state.interval, "the first step"
@@ -120,6 +108,30 @@ class Relay:
             )
             self.sleep(wait)
             interval = min(self.settings.poll_max_seconds, interval * self.settings.poll_growth)
+
+    def _cannot_start(
+        self,
+        request: CfnRequest,
+        state: RelayState,
+        service_timeout: int,
+        context: LambdaContext,
+    ) -> str | None:
+        """Why this hop must answer FAILED before any step: no one is listening any more,
+        or the function's timeout leaves no room for one AWS call and the hand-off."""
+        if request.relay is None and self.clock() >= state.requested_at + service_timeout:
+            late = (self.clock() - state.requested_at) / 60
+            return (
+                f"The request reached the provider {late:.0f} min after CloudFormation sent it, "
+                "after its ServiceTimeout; nothing was done"
+            )
+        left = context.get_remaining_time_in_millis() / 1000
+        if left < self.settings.handoff_margin_seconds:
+            return (
+                f"The provider function's timeout is too short to wait: a hop started with "
+                f"{left:.0f} s, less than the {self.settings.handoff_margin_seconds:.0f} s it "
+                "keeps for handing off; give the function the template's Timeout of 900 seconds"
+            )
+        return None
 
     def _give_up(self, state: RelayState, detail: str, task: Task) -> Failed:
         minutes = (self.clock() - state.requested_at) / 60
