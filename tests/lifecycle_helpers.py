@@ -64,10 +64,13 @@ def crash_once(world: World, operation: str, after: bool = False) -> None:
     (world.after_hooks if after else world.hooks)[operation] = crash
 
 
-def deliver_until_done(world: World, event: dict[str, Any], limit: int = 10) -> int:
-    """Deliver like Lambda's async retries: an invocation that crashed is delivered again."""
+def deliver_until_done(
+    world: World, event: dict[str, Any], limit: int = 10, copies: int = 1
+) -> int:
+    """Deliver like Lambda's async retries: an invocation that crashed is delivered again
+    a minute later. ``copies``: Lambda delivers the event that many times (at least once)."""
     crashes = 0
-    world.lam.queue.append(event)
+    world.lam.queue.extend([event] * copies)
     while world.lam.queue:
         current = world.lam.queue.pop(0)
         try:

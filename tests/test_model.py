@@ -36,7 +36,7 @@ from moto import settings as moto_settings
 from moto.acm.models import CertBundle
 
 from tests.conftest import World, build_world, make_event, signed_url
-from tests.lifecycle_helpers import Crash, crash_once, delete_event, update_event
+from tests.lifecycle_helpers import crash_once, delete_event, deliver_until_done, update_event
 
 settings.register_profile(
     "ci",
@@ -62,7 +62,6 @@ CRASH_POINTS = (
     "route53.ChangeResourceRecordSets",
     "lambda.Invoke",
 )
-RETRY_DELAY_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -136,16 +135,7 @@ class StackModel(RuleBasedStateMachine):
         if delivery.crash:
             crash_once(world, *delivery.crash)
         first = len(world.lam.invocations)
-        world.lam.queue.append(event)
-        if delivery.duplicate:
-            world.lam.queue.append(event)
-        while world.lam.queue:
-            current = world.lam.queue.pop(0)
-            try:
-                world.lam.invoke(current)
-            except Crash:
-                world.clock.advance(RETRY_DELAY_SECONDS)
-                world.lam.queue.insert(0, current)
+        deliver_until_done(world, event, copies=2 if delivery.duplicate else 1)
         if delivery.crash:
             world.hooks.pop(delivery.crash[0], None)
             world.after_hooks.pop(delivery.crash[0], None)
