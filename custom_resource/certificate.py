@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -42,9 +43,32 @@ def idempotency_token(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
-def certificate_data(arn: str, domain_name: str) -> dict[str, str]:
-    """The Fn::GetAtt attributes of the resource."""
-    return {"Arn": arn, "DomainName": domain_name}
+def certificate_data(
+    arn: str, domain_name: str, certificate: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """The Fn::GetAtt attributes: the ARN, the name and the DNS validation records.
+
+    ``ValidationRecordName/Type/Value`` are the primary name's record; ``ValidationRecords``
+    is every name's, as compact JSON. ``response.build_body`` drops the largest attributes
+    first should the response exceed 4096 bytes (``ValidationRecords`` with many names).
+    """
+    data = {"Arn": arn, "DomainName": domain_name}
+    records = records_by_domain(certificate or {})
+    primary = records.get(domain_name)
+    if primary is not None:
+        data |= {
+            "ValidationRecordName": primary.name,
+            "ValidationRecordType": primary.type,
+            "ValidationRecordValue": primary.value,
+        }
+    listed = [
+        {"DomainName": name, "Name": r.name, "Type": r.type, "Value": r.value}
+        for name, r in records.items()
+        if r is not None
+    ]
+    if listed:
+        data["ValidationRecords"] = json.dumps(listed, separators=(",", ":"))
+    return data
 
 
 def describe(clients: Clients, arn: str) -> dict[str, Any]:
@@ -93,7 +117,7 @@ class IssueCertificate:
         certificate = describe(self.clients, self.arn)
         status = certificate["Status"]
         if status == "ISSUED":
-            return Done(self.arn, certificate_data(self.arn, self.props.domain_name))
+            return Done(self.arn, certificate_data(self.arn, self.props.domain_name, certificate))
         if status in TERMINAL_STATUSES:
             reason = certificate.get("FailureReason", "no FailureReason given")
             return Failed(f"ACM certificate {status}: {reason}", self.arn)
@@ -132,8 +156,12 @@ class IssueCertificate:
                 {"DomainName": name, "ValidationDomain": domain}
                 for name, domain in props.validation_domains
             ]
-        if props.transparency:
-            args["Options"] = {"CertificateTransparencyLoggingPreference": props.transparency}
+        options = {
+            "CertificateTransparencyLoggingPreference": props.transparency,
+            "Export": props.export,
+        }
+        if any(options.values()):
+            args["Options"] = {k: v for k, v in options.items() if v}
         tags = [{"Key": k, "Value": v} for k, v in props.tags]
         if self.replaces and len(tags) < 50:
             tags.append({"Key": REPLACES_TAG, "Value": self.replaces})

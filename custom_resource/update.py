@@ -127,6 +127,9 @@ def decide(request: CfnRequest, props: CertificateProperties, clients: Clients) 
 def matches(certificate: dict[str, Any], props: CertificateProperties, home: str) -> bool:
     """Whether the certificate is what ``props`` ask for, in all it cannot change in place.
 
+    CertificateExport is among those: ACM's model lists ``Export`` in
+    UpdateCertificateOptions, but ACM documents that it cannot change once the certificate
+    is created, so a change requests a replacement (as the native resource does).
     SANs compare as a set; ACM writes key algorithms with a hyphen (``RSA-2048``) where
     requests use an underscore.
     """
@@ -147,6 +150,7 @@ def matches(certificate: dict[str, Any], props: CertificateProperties, home: str
         and domain == props.domain_name
         and names == set(props.names)
         and key_algorithm == props.key_algorithm
+        and certificate.get("Options", {}).get("Export", "DISABLED") == (props.export or "DISABLED")
         and certificate.get("CertificateAuthorityArn") == props.certificate_authority_arn
         and (props.certificate_authority_arn is not None or methods <= {props.validation_method})
         and (
@@ -223,7 +227,7 @@ class UpdateInPlace:
         if moved:
             plan = plan_changes(records_by_domain(certificate), moved)
             change_records("UPSERT", plan, route53_for(self.clients))
-        return Done(self.arn, certificate_data(self.arn, self.new.domain_name))
+        return Done(self.arn, certificate_data(self.arn, self.new.domain_name, certificate))
 
     def _update_tags(self, acm: Any) -> None:
         listed = acm.list_tags_for_certificate(CertificateArn=self.arn).get("Tags", [])

@@ -192,6 +192,9 @@ def _as_acm_describes(certificate: dict[str, Any], requested: dict[str, Any] | N
     if requested is None:
         return
     certificate["KeyAlgorithm"] = requested.get("KeyAlgorithm", "RSA_2048")
+    export = requested.get("Options", {}).get("Export")
+    if export:  # moto drops Options.Export
+        certificate.setdefault("Options", {})["Export"] = export
     method = requested.get("ValidationMethod", "DNS")
     chosen = {
         o["DomainName"]: o["ValidationDomain"] for o in requested.get("DomainValidationOptions", [])
