@@ -16,8 +16,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .aws import Clients, error_code
+from .background import is_answered
 from .dns import ValidationRecord, change_records, plan_changes, records_by_domain
-from .progress import Done, Failed, Pending, Progress
+from .progress import Done, Early, Failed, Pending, Progress, Stopped
 from .properties import CertificateProperties, DnsTarget
 
 TERMINAL_STATUSES = frozenset({"FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "INACTIVE", "EXPIRED"})
@@ -114,7 +115,11 @@ class IssueCertificate:
 
     def step(self, memo: dict[str, Any]) -> Progress:
         self.arn = self.arn or memo.get("CertificateArn") or self._request()
-        certificate = describe(self.clients, self.arn)
+        answered = is_answered(memo)
+        found = describe_if_exists(self.clients, self.arn) if answered else None
+        if answered and found is None:
+            return Stopped(f"certificate {self.arn} was deleted while its WaitCondition waited")
+        certificate = found or describe(self.clients, self.arn)
         status = certificate["Status"]
         if status == "ISSUED":
             return Done(self.arn, certificate_data(self.arn, self.props.domain_name, certificate))
@@ -133,10 +138,17 @@ class IssueCertificate:
             plan = plan_changes(records, self.props.dns_targets)
             change_records("UPSERT", plan, route53_for(self.clients))
             written = True
-        return Pending(
-            pending_detail(certificate, self.props),
-            {**memo, "CertificateArn": self.arn, "RecordsWritten": written},
-        )
+        memo = {**memo, "CertificateArn": self.arn, "RecordsWritten": written}
+        if self.props.wait_handle and not answered and self._records_known(records):
+            data = certificate_data(self.arn, self.props.domain_name, certificate)
+            return Early(Done(self.arn, data), memo)
+        return Pending(pending_detail(certificate, self.props), memo)
+
+    def _records_known(self, records: dict[str, ValidationRecord | None]) -> bool:
+        """12-hour mode answers once every name's DNS record can be given as an attribute."""
+        if self.props.certificate_authority_arn or self.props.validation_method == "EMAIL":
+            return True
+        return all(records.get(name) is not None for name in self.props.names)
 
     def _request(self) -> str:
         props = self.props

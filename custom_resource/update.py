@@ -20,7 +20,7 @@ steps and hops carry it out without deciding again.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
 from botocore.exceptions import ClientError
@@ -38,7 +38,7 @@ from .certificate import (
     route53_for,
 )
 from .dns import change_records, plan_changes, records_by_domain
-from .progress import Done, Pending, Progress, Task
+from .progress import Done, Early, Failed, Pending, Progress, Task
 from .properties import CertificateProperties, PropertyError, parse_properties
 from .request import CfnRequest
 
@@ -96,11 +96,26 @@ class UpdateCertificate:
         if plan is None:
             plan = decide(self.request, self.props, self.clients)
             logger.info("Update plan: %s %s", plan.action, plan.arn)
+        reused = self._reused_handle(plan)
+        if reused:
+            return Failed(reused, self.request.physical_resource_id)
         self.inner = self.inner or self._carry_out(plan)
         progress = self.inner.step({**memo, **plan.to_memo()})
-        if isinstance(progress, Pending):
-            return Pending(progress.detail, {**progress.memo, **plan.to_memo()})
+        if isinstance(progress, Pending | Early):
+            return replace(progress, memo={**progress.memo, **plan.to_memo()})
         return progress
+
+    def _reused_handle(self, plan: UpdatePlan) -> str | None:
+        """A WaitCondition handle serves one wait: a replacement needs a new one."""
+        handle = self.props.wait_handle
+        old = (self.request.old_properties or {}).get("WaitConditionHandle")
+        if plan.action != "replace" or handle is None or str(old).strip() != handle:
+            return None
+        return (
+            "WaitConditionHandle: this Update replaces the certificate, and a WaitCondition "
+            "handle serves one wait only; give the resource a new handle (a new "
+            "AWS::CloudFormation::WaitConditionHandle and WaitCondition, with new logical ids)"
+        )
 
     def _carry_out(self, plan: UpdatePlan) -> Task:
         if plan.action == "replace":

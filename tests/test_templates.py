@@ -22,8 +22,9 @@ import pytest
 from botocore import xform_name
 from cfnlint.decode import cfn_yaml
 
+from custom_resource.background import hop_cap
 from custom_resource.lifecycle import SEND_BUDGET_SECONDS
-from custom_resource.properties import parse_properties
+from custom_resource.properties import MAX_WAIT_TIMEOUT, parse_properties
 from custom_resource.responder import LOG_GROUP_VARIABLE
 from custom_resource.settings import Settings
 from tools import build_zip
@@ -259,12 +260,16 @@ def test_the_function(provider: dict[str, Any]) -> None:
     assert (PROVIDER.parent / props["Code"]).resolve() == build_zip.DEFAULT_OUTPUT
 
 
-def test_recursive_loop_detection_stays_on_within_the_hop_budget(provider: dict[str, Any]) -> None:
+def test_recursive_loop_detection_gives_way_to_the_codes_own_hop_cap(
+    provider: dict[str, Any],
+) -> None:
     props = provider["Resources"]["Function"]["Properties"]
-    assert props["RecursiveLoop"] == "Terminate"
-    usable = props["Timeout"] - Settings().handoff_margin_seconds
-    hops = math.ceil(3600 / usable)  # CloudFormation's longest ServiceTimeout
-    assert hops <= 5, "a 1-hour wait must stay far below Lambda's ~16-hop limit"
+    assert props["RecursiveLoop"] == "Allow", "12-hour mode needs ~52 hops, Lambda stops ~16"
+    settings = Settings()
+    usable = props["Timeout"] - settings.handoff_margin_seconds
+    assert math.ceil(3600 / usable) <= 5, "a 1-hour wait stays far below 16 hops"
+    assert hop_cap(3600, props["Timeout"], settings) <= 7
+    assert hop_cap(MAX_WAIT_TIMEOUT, props["Timeout"], settings) <= 60
 
 
 def async_config(template: Mapping[str, Any], function: str) -> dict[str, Any]:
