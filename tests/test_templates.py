@@ -27,6 +27,7 @@ from custom_resource.lifecycle import SEND_BUDGET_SECONDS
 from custom_resource.properties import MAX_WAIT_TIMEOUT, parse_properties
 from custom_resource.responder import LOG_GROUP_VARIABLE
 from custom_resource.settings import Settings
+from tests.conftest import WAIT_HANDLE
 from tools import build_zip
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,7 +234,8 @@ def example() -> dict[str, Any]:
 
 
 def test_every_template_is_parsed(provider: dict[str, Any], example: dict[str, Any]) -> None:
-    assert sorted(p.name for p in TEMPLATES.glob("*.yaml")) == ["example.yaml", "provider.yaml"]
+    names = sorted(p.name for p in TEMPLATES.glob("*.yaml"))
+    assert names == ["example-12h.yaml", "example.yaml", "provider.yaml"]
     for template in (provider, example):
         assert template["AWSTemplateFormatVersion"] == "2010-09-09"
         assert template["Resources"]
@@ -610,7 +612,7 @@ def test_checkov_passes_on_every_template(checkov_report: dict[str, Any]) -> Non
     assert summary["parsing_errors"] == 0
     assert summary["passed"] >= 20
     scanned = {c["file_path"] for c in checkov_report["results"]["passed_checks"]}
-    assert scanned == {"/provider.yaml"}, "example.yaml has nothing checkov checks"
+    assert scanned == {"/provider.yaml", "/example-12h.yaml"}, "example.yaml has nothing to check"
 
 
 def declared_skips(template: Mapping[str, Any]) -> dict[tuple[str, str], str]:
@@ -632,3 +634,29 @@ def test_every_skipped_check_is_justified_and_needed(
     assert skipped == set(declared), "a skip of a check checkov does not run here is stale"
     for (check, resource), comment in declared.items():
         assert len(comment.split()) >= 12, f"{check} on {resource}: say why it does not apply"
+
+
+# The 12-hour mode example.
+
+
+def test_example_12h_wires_handle_resource_and_wait_condition() -> None:
+    template = load(TEMPLATES / "example-12h.yaml")
+    resources = template["Resources"]
+    [handle] = [n for n, r in resources.items() if r["Type"].endswith("WaitConditionHandle")]
+    [wait] = [n for n, r in resources.items() if r["Type"].endswith("::WaitCondition")]
+    raw = resources["Certificate"]["Properties"]
+    assert raw["WaitConditionHandle"] == {"Ref": handle}
+    assert resources[wait]["Properties"]["Handle"] == {"Ref": handle}
+    assert resources[wait]["Properties"]["Timeout"] == raw["WaitTimeout"]
+    assert resources["IssuedCertificateParameter"]["DependsOn"] == wait
+    resolve = Resolver(
+        template,
+        {"DomainName": "www.example.com", "WaitTimeout": "43200"},
+        imports={"wait-for-certificate-ServiceToken": FUNCTION_ARN},
+    )
+    props = parse_properties(
+        _as_strings({**resolve(raw), "WaitConditionHandle": WAIT_HANDLE, "WaitTimeout": 43200})
+    )
+    assert props.wait_handle == WAIT_HANDLE and props.wait_timeout == 43200
+    outputs = {o["Value"].get("Fn::GetAtt", [None, None])[1] for o in template["Outputs"].values()}
+    assert {"ValidationRecordName", "ValidationRecordValue", "ValidationRecords"} <= outputs
