@@ -103,6 +103,7 @@ def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Ou
                 task, props = _task_for(request, runtime.clients)
                 outcome = _wait(request, task, props, context, runtime, hop_seconds)
                 if isinstance(outcome, Early):
+                    logger.info("12-hour mode: answering now, then waiting on for the handle")
                     respond(request, outcome.done, context, runtime)
                     answered = True
                     outcome = _wait_in_background(

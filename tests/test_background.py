@@ -6,6 +6,7 @@ Run one by hand: ``.venv/bin/pytest tests/test_background.py -k five_hours -s``.
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 from custom_resource.background import hop_cap
@@ -243,3 +244,13 @@ def test_an_update_without_a_handle_waits_as_usual(world: World) -> None:
     assert world.sink.last["Status"] == "SUCCESS"
     assert world.sink.last["PhysicalResourceId"] != arn
     assert len(world.signals.bodies) == signals
+
+
+def test_the_handle_is_never_logged_in_full(world: World, caplog: Any) -> None:
+    caplog.set_level(logging.DEBUG)
+    world.issue_after(HOURS)
+
+    run_chain(world, make_event(DomainName="example.com", WaitConditionHandle=WAIT_HANDLE))
+
+    assert world.signals.bodies and "Signalling SUCCESS" in caplog.text
+    assert "s3cret" not in caplog.text
