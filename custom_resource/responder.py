@@ -178,7 +178,9 @@ class Responder:
             gave_up.request.request_type,
             gave_up.request.logical_resource_id,
             gave_up.condition,
-            gave_up.request.masked_response_url,
+            "its WaitConditionHandle (CloudFormation was answered)"
+            if answered_before(gave_up.request)
+            else gave_up.request.masked_response_url,
         )
         try:
             signal(gave_up.request, last_answer(gave_up, self.log_group), context, self.runtime)

@@ -64,6 +64,8 @@ class SignalSink:
     bodies: list[dict[str, Any]] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    """HTTP statuses to answer, in turn (then 200)."""
 
     def put(self, url: str, body: bytes, timeout: float) -> int:
         assert timeout > 0 and len(body) <= 4096
@@ -73,7 +75,7 @@ class SignalSink:
         self.bodies.append(signal)
         self.urls.append(url)
         self.times.append(self.clock())
-        return 200
+        return self.statuses.pop(0) if self.statuses else 200
 
 
 def signed_url(signed_at: float) -> str:

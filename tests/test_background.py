@@ -9,8 +9,11 @@ import copy
 import logging
 from typing import Any
 
+import pytest
+
 from custom_resource.background import hop_cap
 from custom_resource.relay_state import RELAY_KEY
+from custom_resource.response import ResponseNotDeliveredError
 from custom_resource.settings import Settings
 from tests.conftest import WAIT_HANDLE, World, error_answer, make_event
 from tests.lambda_retries import destination_record
@@ -254,3 +257,46 @@ def test_the_handle_is_never_logged_in_full(world: World, caplog: Any) -> None:
 
     assert world.signals.bodies and "Signalling SUCCESS" in caplog.text
     assert "s3cret" not in caplog.text
+
+
+def test_a_background_hop_of_another_provider_version_signals_failure(world: World) -> None:
+    event = make_event(DomainName="example.com", WaitConditionHandle=WAIT_HANDLE)
+    run_until_answered(world, event)
+    [payload] = world.lam.queue
+    world.lam.queue.clear()
+    payload[RELAY_KEY]["Version"] = 99
+
+    world.lam.run(payload)
+
+    assert len(world.sink.bodies) == 1, "CloudFormation is never answered twice"
+    [signal] = world.signals.bodies
+    assert signal["Status"] == "FAILURE" and "another version" in signal["Reason"]
+
+
+def test_a_bad_handle_fails_before_anything_is_requested(world: World) -> None:
+    bad = WAIT_HANDLE.replace("cloudformation-waitcondition", "attacker-bucket")
+
+    world.lam.run(make_event(DomainName="example.com", WaitConditionHandle=bad))
+
+    [body] = world.sink.bodies
+    assert body["Status"] == "FAILED" and "WaitConditionHandle" in body["Reason"]
+    assert "attacker" not in body["Reason"] and world.calls == []
+
+
+def test_an_undelivered_signal_fails_the_invocation_then_the_responder_signals(
+    world: World,
+) -> None:
+    world.issue_after(HOURS)
+    event = make_event(DomainName="example.com", WaitConditionHandle=WAIT_HANDLE)
+    run_until_answered(world, event)
+    world.signals.statuses = [503] * 5
+    last = None
+    with pytest.raises(ResponseNotDeliveredError, match=r"signal was not accepted"):
+        while world.lam.queue:
+            last = world.lam.queue.pop(0)
+            world.lam.invoke(last)
+
+    assert last is not None and world.signals.bodies[:5] and len(world.sink.bodies) == 1
+    answer(world, destination_record(last, error=RuntimeError("not accepted")))
+    assert world.signals.bodies[-1]["Status"] == "FAILURE"
+    assert len(world.sink.bodies) == 1
