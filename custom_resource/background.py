@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 
 from .aws import Clients, error_code
 from .progress import Done, Failed, Stopped
+from .properties import wait_handle_problem
 from .relay_state import RelayState
 from .request import CfnRequest
 from .settings import Settings
@@ -38,6 +39,20 @@ SLACK_HOPS = 2
 
 def is_answered(memo: dict[str, Any]) -> bool:
     return memo.get(ANSWERED) is True
+
+
+def answered_before(request: CfnRequest) -> bool:
+    """Whether an earlier hop already gave CloudFormation its one response (12-hour mode)."""
+    relay = request.relay or request.foreign_relay
+    return relay is not None and is_answered(relay.memo)
+
+
+def wait_handle_of(request: CfnRequest) -> str | None:
+    """The request's own handle, checked again: it is an address the function PUTs to."""
+    handle = request.properties.get("WaitConditionHandle")
+    if not isinstance(handle, str) or wait_handle_problem(handle.strip()):
+        return None
+    return handle.strip()
 
 
 def hop_cap(span_seconds: float, hop_seconds: float, settings: Settings) -> int:

@@ -1,5 +1,9 @@
 """One hop of a request: choose the task, let the relay wait, answer exactly once.
 
+In 12-hour mode (``background.py``) "once" means: CloudFormation gets its one response
+when the task reports ``Early``; the wait goes on, and its end is signalled to the
+WaitCondition handle instead.
+
 The physical-id rules live here and only here:
 - Create answers the certificate ARN; a Create that failed before any certificate
   existed answers a marker that is not an ARN, so the rollback Delete succeeds at once.
@@ -19,7 +23,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .aws import Clients
-from .background import background_state, hop_cap, is_answered, signal_body, watch
+from .background import (
+    answered_before,
+    background_state,
+    hop_cap,
+    is_answered,
+    signal_body,
+    wait_handle_of,
+    watch,
+)
 from .certificate import (
     DeleteCertificate,
     IssueCertificate,
@@ -33,7 +45,6 @@ from .properties import (
     CertificateProperties,
     PropertyError,
     parse_properties,
-    wait_handle_problem,
 )
 from .relay import LambdaContext, Limits, Relay, lambda_invoker
 from .relay_state import RelayState
@@ -141,12 +152,6 @@ def _signals_at_once(
     )
 
 
-def answered_before(request: CfnRequest) -> bool:
-    """Whether an earlier hop already gave CloudFormation its one response (12-hour mode)."""
-    relay = request.relay or request.foreign_relay
-    return relay is not None and is_answered(relay.memo)
-
-
 def _wait(
     request: CfnRequest,
     task: Task,
@@ -202,14 +207,6 @@ def _end_background(
         logger.error("No WaitConditionHandle to signal %s to", type(outcome).__name__)
         return
     signal(handle, signal_body(request, outcome, arn), context, runtime)
-
-
-def wait_handle_of(request: CfnRequest) -> str | None:
-    """The request's own handle, checked again: it is an address the function PUTs to."""
-    handle = request.properties.get("WaitConditionHandle")
-    if not isinstance(handle, str) or wait_handle_problem(handle.strip()):
-        return None
-    return handle.strip()
 
 
 def memo_arn(request: CfnRequest) -> str | None:
