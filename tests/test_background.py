@@ -300,3 +300,17 @@ def test_an_undelivered_signal_fails_the_invocation_then_the_responder_signals(
     answer(world, destination_record(last, error=RuntimeError("not accepted")))
     assert world.signals.bodies[-1]["Status"] == "FAILURE"
     assert len(world.sink.bodies) == 1
+
+
+def test_email_validation_answers_at_once_and_signals_when_approved(world: World) -> None:
+    world.issue_after(8 * HOURS)
+    event = make_event(
+        DomainName="example.com", ValidationMethod="EMAIL", WaitConditionHandle=WAIT_HANDLE
+    )
+
+    run_chain(world, event)
+
+    [response] = world.sink.bodies
+    assert response["Status"] == "SUCCESS" and world.sink.times[0] - world.clock.start < 60
+    [signal] = world.signals.bodies
+    assert signal["Status"] == "SUCCESS" and signal["Data"] == response["PhysicalResourceId"]
