@@ -134,6 +134,27 @@ class World:
     signals: SignalSink = field(default_factory=lambda: SignalSink(clock=lambda: 0.0))
     """What was signalled to WaitCondition handles (12-hour mode)."""
 
+    def lift_san_quota(self) -> None:
+        """Let RequestCertificate take ACM's 100 names: moto refuses more than 10 (the
+        default quota), so the request goes to its backend directly."""
+
+        def request(params: dict[str, Any]) -> Any:
+            body = json.loads(params["body"])
+            arn = acm_backends[ACCOUNT][REGION].request_certificate(
+                body["DomainName"],
+                body.get("IdempotencyToken"),
+                body.get("SubjectAlternativeNames"),
+                body.get("Tags"),
+                body.get("CertificateAuthorityArn"),
+                body.get("Options"),
+            )
+            return _HttpAnswer(200), {
+                "CertificateArn": arn,
+                "ResponseMetadata": {"HTTPStatusCode": 200},
+            }
+
+        self.hooks["acm.RequestCertificate"] = request
+
     def stack_holds(self, physical_id: str | None = None) -> None:
         """DescribeStackResource as CloudFormation answers it: the resource's id is the last
         SUCCESS response's (or ``physical_id``); no id at all: the resource is gone."""

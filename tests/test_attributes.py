@@ -67,6 +67,18 @@ def test_with_100_names_the_response_fits_and_keeps_the_most_useful() -> None:
     assert body["Data"]["ValidationRecordName"] == data["ValidationRecordName"]
 
 
+def test_a_create_with_100_names_answers_within_the_limit(world: World) -> None:
+    world.lift_san_quota()
+    sans = [f"name-{i:03d}.example.com" for i in range(99)]
+
+    arn, _ = create(world, DomainName="example.com", SubjectAlternativeNames=sans)
+
+    body = world.sink.last  # the sink refuses a body over 4096 bytes
+    assert len(records_of(world, arn)) == 100
+    assert set(body["Data"]) == set(KEPT_LONGEST)
+    assert body["Data"]["ValidationRecordName"] == records_of(world, arn)["example.com"]["Name"]
+
+
 def test_with_10_names_every_attribute_fits(world: World) -> None:
     sans = [f"name-{i}.example.com" for i in range(9)]
 
@@ -130,3 +142,17 @@ def test_email_validation_has_no_record_attributes(world: World) -> None:
 
     data = world.sink.last["Data"]
     assert "ValidationRecordName" not in data and "ValidationRecords" not in data
+
+
+def test_the_primary_record_outlives_larger_attributes() -> None:
+    data = {
+        "Arn": "arn:x",
+        "ValidationRecordName": "n" * 1300,
+        "ValidationRecordValue": "v" * 1300,
+        "DomainName": "d" * 1400,
+        "Other": "o" * 900,
+    }
+
+    body = json.loads(build_body(REQUEST, Response("SUCCESS", "arn:x", data=data)))
+
+    assert set(body["Data"]) == {"Arn", "ValidationRecordName", "ValidationRecordValue"}
