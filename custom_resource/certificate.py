@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +16,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .aws import Clients, error_code
+from .background import is_answered
 from .dns import ValidationRecord, change_records, plan_changes, records_by_domain
-from .progress import Done, Failed, Pending, Progress
+from .progress import Done, Early, Failed, Pending, Progress, Stopped
 from .properties import CertificateProperties, DnsTarget
 
 TERMINAL_STATUSES = frozenset({"FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "INACTIVE", "EXPIRED"})
@@ -42,9 +44,32 @@ def idempotency_token(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
-def certificate_data(arn: str, domain_name: str) -> dict[str, str]:
-    """The Fn::GetAtt attributes of the resource."""
-    return {"Arn": arn, "DomainName": domain_name}
+def certificate_data(
+    arn: str, domain_name: str, certificate: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """The Fn::GetAtt attributes: the ARN, the name and the DNS validation records.
+
+    ``ValidationRecordName/Type/Value`` are the primary name's record; ``ValidationRecords``
+    is every name's, as compact JSON. ``response.build_body`` drops the largest attributes
+    first should the response exceed 4096 bytes (``ValidationRecords`` with many names).
+    """
+    data = {"Arn": arn, "DomainName": domain_name}
+    records = records_by_domain(certificate or {})
+    primary = records.get(domain_name)
+    if primary is not None:
+        data |= {
+            "ValidationRecordName": primary.name,
+            "ValidationRecordType": primary.type,
+            "ValidationRecordValue": primary.value,
+        }
+    listed = [
+        {"DomainName": name, "Name": r.name, "Type": r.type, "Value": r.value}
+        for name, r in records.items()
+        if r is not None
+    ]
+    if listed:
+        data["ValidationRecords"] = json.dumps(listed, separators=(",", ":"))
+    return data
 
 
 def describe(clients: Clients, arn: str) -> dict[str, Any]:
@@ -90,10 +115,14 @@ class IssueCertificate:
 
     def step(self, memo: dict[str, Any]) -> Progress:
         self.arn = self.arn or memo.get("CertificateArn") or self._request()
-        certificate = describe(self.clients, self.arn)
+        answered = is_answered(memo)
+        found = describe_if_exists(self.clients, self.arn) if answered else None
+        if answered and found is None:
+            return Stopped(f"certificate {self.arn} was deleted while its WaitCondition waited")
+        certificate = found or describe(self.clients, self.arn)
         status = certificate["Status"]
         if status == "ISSUED":
-            return Done(self.arn, certificate_data(self.arn, self.props.domain_name))
+            return Done(self.arn, certificate_data(self.arn, self.props.domain_name, certificate))
         if status in TERMINAL_STATUSES:
             reason = certificate.get("FailureReason", "no FailureReason given")
             return Failed(f"ACM certificate {status}: {reason}", self.arn)
@@ -109,10 +138,17 @@ class IssueCertificate:
             plan = plan_changes(records, self.props.dns_targets)
             change_records("UPSERT", plan, route53_for(self.clients))
             written = True
-        return Pending(
-            pending_detail(certificate, self.props),
-            {**memo, "CertificateArn": self.arn, "RecordsWritten": written},
-        )
+        memo = {**memo, "CertificateArn": self.arn, "RecordsWritten": written}
+        if self.props.wait_handle and not answered and self._records_known(records):
+            data = certificate_data(self.arn, self.props.domain_name, certificate)
+            return Early(Done(self.arn, data), memo)
+        return Pending(pending_detail(certificate, self.props), memo)
+
+    def _records_known(self, records: dict[str, ValidationRecord | None]) -> bool:
+        """12-hour mode answers once every name's DNS record can be given as an attribute."""
+        if self.props.certificate_authority_arn or self.props.validation_method == "EMAIL":
+            return True
+        return all(records.get(name) is not None for name in self.props.names)
 
     def _request(self) -> str:
         props = self.props
@@ -132,8 +168,12 @@ class IssueCertificate:
                 {"DomainName": name, "ValidationDomain": domain}
                 for name, domain in props.validation_domains
             ]
-        if props.transparency:
-            args["Options"] = {"CertificateTransparencyLoggingPreference": props.transparency}
+        options = {
+            "CertificateTransparencyLoggingPreference": props.transparency,
+            "Export": props.export,
+        }
+        if any(options.values()):
+            args["Options"] = {k: v for k, v in options.items() if v}
         tags = [{"Key": k, "Value": v} for k, v in props.tags]
         if self.replaces and len(tags) < 50:
             tags.append({"Key": REPLACES_TAG, "Value": self.replaces})

@@ -1,5 +1,9 @@
 """One hop of a request: choose the task, let the relay wait, answer exactly once.
 
+In 12-hour mode (``background.py``) "once" means: CloudFormation gets its one response
+when the task reports ``Early``; the wait goes on, and its end is signalled to the
+WaitCondition handle instead.
+
 The physical-id rules live here and only here:
 - Create answers the certificate ARN; a Create that failed before any certificate
   existed answers a marker that is not an ARN, so the rollback Delete succeeds at once.
@@ -9,6 +13,7 @@ The physical-id rules live here and only here:
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -18,6 +23,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .aws import Clients
+from .background import (
+    answered_before,
+    background_state,
+    hop_cap,
+    is_answered,
+    signal_body,
+    wait_handle_of,
+    watch,
+)
 from .certificate import (
     DeleteCertificate,
     IssueCertificate,
@@ -25,15 +39,16 @@ from .certificate import (
     is_certificate_arn,
     region_of,
 )
-from .progress import Done, Failed, HandedOff, Outcome, Task
+from .progress import Done, Early, Failed, Outcome, Stopped, Task
 from .properties import (
     DEFAULT_SERVICE_TIMEOUT,
     CertificateProperties,
     PropertyError,
     parse_properties,
 )
-from .relay import LambdaContext, Relay, lambda_invoker
-from .request import CfnRequest
+from .relay import LambdaContext, Limits, Relay, lambda_invoker
+from .relay_state import RelayState
+from .request import CfnRequest, mask_url
 from .response import (
     Response,
     ResponseNotDeliveredError,
@@ -62,6 +77,7 @@ class Runtime:
     rng: random.Random = field(default_factory=random.Random)
     sender: Sender | None = None
     invoke: Callable[[str, dict[str, Any]], None] | None = None
+    signal_sender: Sender | None = None
 
     def relay(self) -> Relay:
         invoke = self.invoke or lambda_invoker(self.clients.client("lambda"))
@@ -70,36 +86,143 @@ class Runtime:
     def response_sender(self) -> Sender:
         return self.sender or Sender(sleep=self.sleep, rng=self.rng)
 
+    def handle_sender(self) -> Sender:
+        """Signals to WaitCondition handles: a PUT like a response's, to another address."""
+        return self.signal_sender or self.response_sender()
+
 
 def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Outcome | None:
     """Run one invocation; return what it ended with (None when it could not answer).
 
-    Raises ``ResponseNotDeliveredError`` when the answer never reached CloudFormation.
+    Raises ``ResponseNotDeliveredError`` when the answer never reached CloudFormation (or
+    a 12-hour mode signal never reached its handle).
     """
     try:
         check_response_url(request.response_url, runtime.settings.allow_loopback_response_url)
     except UnsafeResponseURLError as exc:
         logger.error("Refusing to answer: %s", exc)
         return None
+    answered = answered_before(request)
     task: Task | None = None
+    props: CertificateProperties | None = None
     try:
         if request.foreign_relay is not None:
             outcome: Outcome = _refuse_foreign_relay(request)
         else:
+            hop_seconds = context.get_remaining_time_in_millis() / 1000
             with runtime.clients.bounded_by(lambda: context.get_remaining_time_in_millis() / 1000):
-                task, service_timeout = _task_for(request, runtime.clients)
-                spread = request.request_type == "Create"
-                outcome = runtime.relay().run(request, task, context, service_timeout, spread)
+                task, props = _task_for(request, runtime.clients)
+                outcome = _wait(request, task, props, context, runtime, hop_seconds)
+                if isinstance(outcome, Early):
+                    logger.info("12-hour mode: answering now, then waiting on for the handle")
+                    respond(request, outcome.done, context, runtime)
+                    answered = True
+                    outcome = _wait_in_background(
+                        request, task, props, context, runtime, hop_seconds, outcome.state
+                    )
     except PropertyError as exc:
         outcome = Failed(str(exc))
+    except ResponseNotDeliveredError:
+        raise
     except Exception as exc:
         logger.exception("Unexpected error")
         outcome = Failed(f"{type(exc).__name__}: {exc}", task.physical_id if task else None)
-    if isinstance(outcome, Failed) and request.request_type == "Update":
+    if isinstance(outcome, Failed) and request.request_type == "Update" and not answered:
         outcome = abandon_replacement(request, outcome, task, runtime.clients)
-    if not isinstance(outcome, HandedOff):
+    if answered:
+        _end_background(request, outcome, context, runtime)
+    elif isinstance(outcome, Done | Failed):
         respond(request, outcome, context, runtime)
+        if _signals_at_once(request, outcome, props):
+            assert props is not None and props.wait_handle is not None
+            signal(props.wait_handle, signal_body(request, outcome, None), context, runtime)
     return outcome
+
+
+def _signals_at_once(
+    request: CfnRequest, outcome: Outcome, props: CertificateProperties | None
+) -> bool:
+    """A Create or Update done without a background wait (the certificate was ISSUED at
+    once, or kept in place) signals its handle with the response: the WaitCondition waits."""
+    return (
+        request.request_type != "Delete"
+        and isinstance(outcome, Done)
+        and props is not None
+        and props.wait_handle is not None
+    )
+
+
+def _wait(
+    request: CfnRequest,
+    task: Task,
+    props: CertificateProperties | None,
+    context: LambdaContext,
+    runtime: Runtime,
+    hop_seconds: float,
+) -> Outcome:
+    """The wait of this hop: CloudFormation's, or (once answered) the background one."""
+    timeout = props.service_timeout if props else DEFAULT_SERVICE_TIMEOUT
+    if request.relay is not None and is_answered(request.relay.memo):
+        assert props is not None
+        arn = request.relay.memo.get("CertificateArn")
+        ended = watch(runtime.clients, request, str(arn)) if is_certificate_arn(arn) else None
+        if ended is not None:
+            return ended
+        return _wait_in_background(request, task, props, context, runtime, hop_seconds, None)
+    limits = Limits(max_hops=hop_cap(timeout, hop_seconds, runtime.settings))
+    spread = request.request_type == "Create"
+    return runtime.relay().run(request, task, context, timeout, spread, limits=limits)
+
+
+def _wait_in_background(
+    request: CfnRequest,
+    task: Task,
+    props: CertificateProperties | None,
+    context: LambdaContext,
+    runtime: Runtime,
+    hop_seconds: float,
+    state: RelayState | None,
+) -> Outcome:
+    """Go on waiting after the early answer: until WaitTimeout, within its own hop cap."""
+    assert props is not None
+    if state is not None:
+        state = background_state(state, props.wait_timeout, runtime.settings)
+    span = max(props.wait_timeout, props.service_timeout)
+    limits = Limits(hop_cap(span, hop_seconds, runtime.settings), "the WaitTimeout")
+    return runtime.relay().run(request, task, context, span, state=state, limits=limits)
+
+
+def _end_background(
+    request: CfnRequest, outcome: Outcome, context: LambdaContext, runtime: Runtime
+) -> None:
+    """The end of a background wait goes to the handle, never to CloudFormation again."""
+    if isinstance(outcome, Stopped):
+        logger.info("The background wait stops without a signal: %s", outcome.reason)
+        return
+    if not isinstance(outcome, Done | Failed):
+        return
+    handle = wait_handle_of(request)
+    arn = memo_arn(request) or outcome.physical_id
+    if handle is None:
+        logger.error("No WaitConditionHandle to signal %s to", type(outcome).__name__)
+        return
+    signal(handle, signal_body(request, outcome, arn), context, runtime)
+
+
+def memo_arn(request: CfnRequest) -> str | None:
+    relay = request.relay or request.foreign_relay
+    arn = relay.memo.get("CertificateArn") if relay else None
+    return arn if isinstance(arn, str) and is_certificate_arn(arn) else None
+
+
+def signal(handle: str, body: bytes, context: LambdaContext, runtime: Runtime) -> None:
+    """PUT a WaitCondition signal; raise when the handle's S3 never accepted it."""
+    budget = min(SEND_BUDGET_SECONDS, context.get_remaining_time_in_millis() / 1000 - 1)
+    logger.info("Signalling %s to %s", json.loads(body)["Status"], mask_url(handle))
+    if not runtime.handle_sender().send(handle, body, budget):
+        raise ResponseNotDeliveredError(
+            f"the WaitCondition signal was not accepted by {mask_url(handle)}"
+        )
 
 
 def _refuse_foreign_relay(request: CfnRequest) -> Failed:
@@ -133,20 +256,19 @@ def abandon_replacement(
     return Failed(f"{failed.reason} ({note})", request.physical_resource_id)
 
 
-def _task_for(request: CfnRequest, clients: Clients) -> tuple[Task, int]:
-    """The task this request needs and the ServiceTimeout to honour."""
+def _task_for(request: CfnRequest, clients: Clients) -> tuple[Task, CertificateProperties | None]:
+    """The task this request needs and its properties (None: a Delete's were invalid)."""
     if request.request_type == "Delete":
         try:
             props: CertificateProperties | None = parse_properties(request.properties)
         except PropertyError:
             props = None
-        timeout = props.service_timeout if props else DEFAULT_SERVICE_TIMEOUT
-        return DeleteCertificate(request.physical_resource_id or "", clients, props), timeout
+        return DeleteCertificate(request.physical_resource_id or "", clients, props), props
     props = parse_properties(request.properties)
     token = idempotency_token(request.stack_id, request.logical_resource_id, request.request_id)
     if request.request_type == "Create":
-        return IssueCertificate(props, clients, token), props.service_timeout
-    return UpdateCertificate(request, props, clients, token), props.service_timeout
+        return IssueCertificate(props, clients, token), props
+    return UpdateCertificate(request, props, clients, token), props
 
 
 def physical_id_for(request: CfnRequest, outcome: Done | Failed) -> str:

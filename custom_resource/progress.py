@@ -1,13 +1,16 @@
-"""What a long task reports after each step: done, failed, or still pending.
+"""What a long task reports after each step: done, failed, still pending, or answered early.
 
 Only the relay turns "pending" into a sleep or a re-invocation; only the lifecycle turns
-"done" or "failed" into a CloudFormation response.
+"done" or "failed" into a CloudFormation response, and "early" (12-hour mode) into a
+response followed by more waiting, whose end it signals to a WaitCondition handle.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from .relay_state import RelayState
 
 
 @dataclass(frozen=True)
@@ -31,14 +34,35 @@ class Pending:
 
 
 @dataclass(frozen=True)
+class Early:
+    """CloudFormation can be answered ``done`` now, but the task goes on (12-hour mode).
+
+    The lifecycle sends ``done`` as the one CloudFormation response, then keeps waiting
+    from ``state``; the wait's end goes to the WaitCondition handle instead.
+    """
+
+    done: Done
+    memo: dict[str, Any] = field(default_factory=dict)
+    state: RelayState | None = None
+    """Where the wait stands (set by the relay): the background wait continues from here."""
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """A background wait ends with nobody left to tell (its certificate was deleted)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class HandedOff:
     """The wait goes on in a new invocation; this one must not answer."""
 
     next_hop: int
 
 
-Progress = Done | Failed | Pending
-Outcome = Done | Failed | HandedOff
+Progress = Done | Failed | Pending | Early | Stopped
+Outcome = Done | Failed | HandedOff | Early | Stopped
 
 
 class Task(Protocol):

@@ -10,22 +10,25 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
+from urllib.parse import urlsplit
+
+from .acm_rules import MAX_DOMAIN_NAME_OCTETS, StringRule, acm_rules
 
 ValidationMethod = Literal["DNS", "EMAIL"]
 KeyAlgorithm = Literal["RSA_2048", "EC_prime256v1", "EC_secp384r1"]
 Transparency = Literal["ENABLED", "DISABLED"]
+Export = Literal["ENABLED", "DISABLED"]
 
-KEY_ALGORITHMS: tuple[KeyAlgorithm, ...] = ("RSA_2048", "EC_prime256v1", "EC_secp384r1")
-MAX_SANS = 100
-MAX_TAGS = 50
 DEFAULT_SERVICE_TIMEOUT = 3600
+MAX_WAIT_TIMEOUT = 43200
+"""The longest Timeout of an ``AWS::CloudFormation::WaitCondition`` (12 hours)."""
 
 _PARTITION = r"arn:aws(?:-[a-z]+)*"
-_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
-_DOMAIN = re.compile(rf"^(\*\.)?(?:{_LABEL}\.)+{_LABEL}$")
+_WAIT_HANDLE_HOST = re.compile(
+    r"^cloudformation-waitcondition-([a-z0-9-]+)\.s3(?:[.-]([a-z0-9-]+))?\.amazonaws\.com(?:\.cn)?$"
+)
 _ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
-_CA_ARN = re.compile(rf"^{_PARTITION}:acm-pca:[a-z0-9-]+:\d{{12}}:certificate-authority/[\w-]+$")
 _ROLE_ARN = re.compile(rf"^{_PARTITION}:iam::\d{{12}}:role/[\w+=,.@/-]{{1,512}}$")
 _LAMBDA_ARN = re.compile(rf"^{_PARTITION}:lambda:[a-z0-9-]+:\d{{12}}:function:[\w-]+(:[\w$-]+)?$")
 _EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
@@ -46,6 +49,9 @@ TOP_LEVEL = (
     "Route53RoleArn",
     "Route53RoleExternalId",
     "RemoveValidationRecords",
+    "CertificateExport",
+    "WaitConditionHandle",
+    "WaitTimeout",
 )
 DVO_KEYS = ("DomainName", "HostedZoneId", "ValidationDomain", "Route53RoleArn")
 
@@ -85,6 +91,10 @@ class CertificateProperties:
     tags: tuple[tuple[str, str], ...] = ()
     remove_validation_records: bool = False
     service_timeout: int = DEFAULT_SERVICE_TIMEOUT
+    export: Export | None = None
+    wait_handle: str | None = None
+    """12-hour mode: the WaitCondition handle to signal once the certificate is ISSUED."""
+    wait_timeout: int = MAX_WAIT_TIMEOUT
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -107,14 +117,18 @@ class _Checker:
     def fail(self, where: str, problem: str) -> None:
         self.problems.append(f"{where}: {problem}")
 
-    def string(self, raw: Mapping[str, Any], key: str, where: str | None = None) -> str | None:
+    def string(
+        self, raw: Mapping[str, Any], key: str, where: str | None = None, strip: bool = True
+    ) -> str | None:
+        """A string value; names, ids and enum values are normalised (whitespace around
+        them dropped), tag text is kept as given (spaces are legal in ACM tags)."""
         value = raw.get(key)
         if value is None:
             return None
         if not isinstance(value, str):
             self.fail(where or key, f"must be a string, got {type(value).__name__}")
             return None
-        return value.strip()
+        return value.strip() if strip else value
 
     def pattern(
         self,
@@ -143,23 +157,40 @@ class _Checker:
         return next(a for a in allowed if a == value)
 
     def domain(self, value: Any, where: str) -> str | None:
+        """A name as ACM's DomainNameString allows it; surrounding whitespace is dropped
+        and letters lower-cased (names are case-insensitive)."""
         if not isinstance(value, str):
             self.fail(where, f"must be a string, got {type(value).__name__}")
             return None
         name = value.strip().lower()
-        if not name or len(name) > 253:
-            self.fail(where, f"must be 1 to 253 characters, got {len(name)}")
+        rule = acm_rules().domain
+        top = name.rsplit(".", 1)[-1]
+        if not rule.min <= len(name) <= rule.max:
+            self.fail(where, rule.problem(name) or "")
         elif name.endswith("."):
             self.fail(where, f"{name!r} must not end with a dot")
-        elif not _DOMAIN.match(name):
+        elif "." in name and len(top) < 2:
+            self.fail(where, f"{name[:100]!r}: its top-level label {top!r} is shorter than 2")
+        elif not rule.matches(name):
             self.fail(
                 where,
                 f"{name[:100]!r} is not a fully qualified domain name "
-                "(labels of letters, digits and hyphens, optionally starting with '*.')",
+                f"(ACM's {rule.shape} pattern: labels of letters, digits and hyphens, "
+                "optionally starting with '*.')",
             )
         else:
             return name
         return None
+
+    def rule(self, value: str | None, rule: StringRule, where: str) -> str | None:
+        """``value`` when the model's length and pattern allow it (a problem names both)."""
+        if value is None:
+            return None
+        problem = rule.problem(value)
+        if problem:
+            self.fail(where, problem)
+            return None
+        return value
 
     def items(self, raw: Mapping[str, Any], key: str, limit: int) -> list[Any]:
         value = raw.get(key)
@@ -201,23 +232,31 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
         check.fail("ServiceToken", "is required")
     else:
         check.pattern(raw, "ServiceToken", _LAMBDA_ARN, "a Lambda function ARN")
-    timeout = _service_timeout(check, raw.get("ServiceTimeout"))
+    timeout = _whole_number(check, raw, "ServiceTimeout", 3600, DEFAULT_SERVICE_TIMEOUT)
 
     domain = None
     if raw.get("DomainName") is None:
         check.fail("DomainName", "is required")
     else:
         domain = check.domain(raw["DomainName"], "DomainName")
+    rules = acm_rules()
+    if domain and len(domain.encode()) > MAX_DOMAIN_NAME_OCTETS:
+        check.fail(
+            "DomainName",
+            f"is {len(domain.encode())} octets; ACM allows at most {MAX_DOMAIN_NAME_OCTETS} "
+            "for the first name (it becomes the certificate's CN): put a shorter name first",
+        )
+        domain = None
     sans = [
         check.domain(value, f"SubjectAlternativeNames[{i}]")
-        for i, value in enumerate(check.items(raw, "SubjectAlternativeNames", MAX_SANS))
+        for i, value in enumerate(check.items(raw, "SubjectAlternativeNames", rules.max_names))
     ]
     unique_sans = tuple(dict.fromkeys(name for name in sans if name))
     names = (domain, *unique_sans) if domain else unique_sans
 
-    method = check.choice(raw, "ValidationMethod", ("DNS", "EMAIL")) or "DNS"
-    ca_arn = check.pattern(
-        raw, "CertificateAuthorityArn", _CA_ARN, "an ACM Private CA certificate authority ARN"
+    method = check.choice(raw, "ValidationMethod", rules.validation_methods) or "DNS"
+    ca_arn = check.rule(
+        check.string(raw, "CertificateAuthorityArn"), rules.ca_arn, "CertificateAuthorityArn"
     )
     zone = _zone(check, raw, "HostedZoneId", "HostedZoneId")
     role = check.pattern(raw, "Route53RoleArn", _ROLE_ARN, "an IAM role ARN")
@@ -233,7 +272,8 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
 
     targets: dict[str, DnsTarget] = {}
     mail_domains: dict[str, str] = {}
-    for i, entry in enumerate(check.items(raw, "DomainValidationOptions", MAX_SANS + 1)):
+    options = check.items(raw, "DomainValidationOptions", rules.max_validation_options)
+    for i, entry in enumerate(options):
         where = f"DomainValidationOptions[{i}]"
         option = check.mapping(entry, where, DVO_KEYS)
         if not option:
@@ -252,7 +292,12 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
             targets[name] = DnsTarget(option_zone, option_role or role, external_id)
         elif option_role:
             check.fail(f"{where}.Route53RoleArn", "needs a HostedZoneId in the same entry")
-        if name and mail:
+        if name and mail and not _is_name_or_parent(mail, name):
+            check.fail(
+                f"{where}.ValidationDomain",
+                f"{mail!r} is neither {name!r} nor one of its parent domains",
+            )
+        elif name and mail:
             mail_domains[name] = mail
     if zone:
         for name in names:
@@ -272,11 +317,14 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
 
     tags = _tags(check, raw)
     region = check.pattern(raw, "Region", _REGION, "an AWS region such as us-east-1")
-    key_algorithm = check.choice(raw, "KeyAlgorithm", KEY_ALGORITHMS) or "RSA_2048"
-    transparency: Transparency | None = check.choice(
-        raw, "CertificateTransparencyLoggingPreference", ("ENABLED", "DISABLED")
-    )
+    key_algorithm = check.choice(raw, "KeyAlgorithm", rules.key_algorithms) or "RSA_2048"
+    transparency = check.choice(raw, "CertificateTransparencyLoggingPreference", rules.transparency)
+    export = check.choice(raw, "CertificateExport", rules.export)
     remove_records = check.flag(raw, "RemoveValidationRecords")
+    handle = _wait_handle(check, raw)
+    wait_timeout = _whole_number(check, raw, "WaitTimeout", MAX_WAIT_TIMEOUT, MAX_WAIT_TIMEOUT)
+    if raw.get("WaitTimeout") is not None and handle is None:
+        check.fail("WaitTimeout", "is only used with WaitConditionHandle")
     if check.problems or domain is None:
         raise PropertyError(check.problems)
     return CertificateProperties(
@@ -286,23 +334,65 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
         dns_targets=tuple((n, targets[n]) for n in names if n in targets),
         validation_domains=tuple((n, mail_domains[n]) for n in names if n in mail_domains),
         region=region,
-        key_algorithm=key_algorithm,
-        transparency=transparency,
+        key_algorithm=cast(KeyAlgorithm, key_algorithm),
+        transparency=cast(Transparency | None, transparency),
         certificate_authority_arn=ca_arn,
         tags=tags,
         remove_validation_records=remove_records,
         service_timeout=timeout,
+        export=cast(Export | None, export),
+        wait_handle=handle,
+        wait_timeout=wait_timeout,
     )
 
 
-def _service_timeout(check: _Checker, value: Any) -> int:
+def _whole_number(
+    check: _Checker, raw: Mapping[str, Any], key: str, maximum: int, default: int
+) -> int:
+    value = raw.get(key)
     if value is None:
-        return DEFAULT_SERVICE_TIMEOUT
+        return default
     text = str(value).strip() if not isinstance(value, bool) else ""
-    if not text.isdigit() or not 1 <= int(text) <= 3600:
-        check.fail("ServiceTimeout", f"{str(value)[:100]!r} is not a whole number from 1 to 3600")
-        return DEFAULT_SERVICE_TIMEOUT
+    if not text.isdigit() or not 1 <= int(text) <= maximum:
+        check.fail(key, f"{str(value)[:100]!r} is not a whole number from 1 to {maximum}")
+        return default
     return int(text)
+
+
+def _is_name_or_parent(domain: str, name: str) -> bool:
+    base = name.removeprefix("*.")
+    return base == domain or base.endswith("." + domain)
+
+
+def wait_handle_problem(url: str) -> str | None:
+    """Why ``url`` is not a WaitCondition handle CloudFormation made, or None.
+
+    A handle is a pre-signed https URL on CloudFormation's wait-condition bucket of a
+    region (``cloudformation-waitcondition-<region>``, path-style host forms included,
+    ``.amazonaws.com.cn`` in China); the function PUTs to it, so nothing else is accepted.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    match = _WAIT_HANDLE_HOST.match(host)
+    if parts.scheme != "https" or parts.port not in (None, 443) or match is None:
+        return "is not https on CloudFormation's wait-condition bucket host"
+    if match.group(2) and match.group(2) != match.group(1):
+        return "names two different regions in its host"
+    if not parts.query:
+        return "is not pre-signed (it has no query)"
+    return None
+
+
+def _wait_handle(check: _Checker, raw: Mapping[str, Any]) -> str | None:
+    """The handle is a credential: a rejection never echoes it."""
+    url = check.string(raw, "WaitConditionHandle")
+    if url is None:
+        return None
+    problem = wait_handle_problem(url)
+    if problem:
+        check.fail("WaitConditionHandle", f"the value {problem}")
+        return None
+    return url
 
 
 def _zone(check: _Checker, raw: Mapping[str, Any], key: str, where: str) -> str | None:
@@ -323,25 +413,32 @@ def _any_dvo_role(raw: Mapping[str, Any]) -> bool:
     )
 
 
+def _tag_text_ok(check: _Checker, key: str, value: str, where: str) -> bool:
+    rules = acm_rules()
+    key_ok = check.rule(key, rules.tag_key, f"{where}.Key") is not None
+    return key_ok and check.rule(value, rules.tag_value, f"{where}.Value") is not None
+
+
 def _tags(check: _Checker, raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    rules = acm_rules()
     tags: dict[str, str] = {}
-    for i, entry in enumerate(check.items(raw, "Tags", MAX_TAGS)):
+    for i, entry in enumerate(check.items(raw, "Tags", rules.max_tags)):
         where = f"Tags[{i}]"
         tag = check.mapping(entry, where, ("Key", "Value"))
         if not tag:
             continue
-        key = check.string(tag, "Key", f"{where}.Key")
-        value = check.string(tag, "Value", f"{where}.Value")
+        key = check.string(tag, "Key", f"{where}.Key", strip=False)
+        value = check.string(tag, "Value", f"{where}.Value", strip=False) or ""
         if key is None:
             if "Key" not in tag:
                 check.fail(f"{where}.Key", "is required")
             continue
-        if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
-            check.fail(f"{where}.Key", f"{key[:100]!r} must be 1-128 characters, not 'aws:...'")
-        elif len(value or "") > 256:
-            check.fail(f"{where}.Value", "must be at most 256 characters")
+        if key.lower().startswith("aws:"):
+            check.fail(f"{where}.Key", f"{key[:100]!r} starts with 'aws:', which AWS reserves")
+        elif not _tag_text_ok(check, key, value, where):
+            continue
         elif key in tags:
             check.fail(f"{where}.Key", f"{key!r} appears twice")
         else:
-            tags[key] = value or ""
+            tags[key] = value
     return tuple(tags.items())

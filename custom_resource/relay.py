@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from .aws import OutOfHopTimeError, error_code, is_throttling, is_transient
-from .progress import Failed, HandedOff, Outcome, Pending, Task
+from .progress import Early, Failed, HandedOff, Outcome, Pending, Task
 from .relay_state import RelayState
 from .request import CfnRequest, signed_at
 from .settings import Settings
@@ -32,6 +32,17 @@ class LambdaContext(Protocol):
 
 Invoker = Callable[[str, dict[str, Any]], None]
 """Starts the next hop: (function ARN, payload) -> None, raising if Lambda refused."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What bounds one wait besides its deadline."""
+
+    max_hops: int | None = None
+    """No hop past this number is started: the chain's own hard cap (12-hour mode, where
+    Lambda's recursive loop detection is switched off)."""
+    deadline_name: str = "CloudFormation's ServiceTimeout"
+    """What the deadline is, in the Reason of a wait that gave up."""
 
 
 @dataclass(frozen=True)
@@ -63,17 +74,22 @@ class Relay:
         context: LambdaContext,
         service_timeout: int,
         spread_start: bool = False,
+        state: RelayState | None = None,
+        limits: Limits | None = None,
     ) -> Outcome:
         """Advance ``task`` until it ends, the deadline passes, or the next hop takes over.
 
         ``spread_start``: on the first hop, wait a random part of ``start_jitter_seconds``
         before the first step, so resources created together do not call AWS together.
+        ``state``: go on from this state instead of the request's (a background wait).
         """
-        state = request.relay or self.first_state(request, service_timeout)
-        refusal = self._cannot_start(request, state, service_timeout, context)
+        first = state is None and request.relay is None
+        state = state or request.relay or self.first_state(request, service_timeout)
+        limits = limits or Limits()
+        refusal = self._cannot_start(first, state, service_timeout, context)
         if refusal is not None:
             return Failed(refusal, task.physical_id)
-        if spread_start and request.relay is None:
+        if spread_start and first:
             self.sleep(self.rng.uniform(0, self.settings.start_jitter_seconds))
         memo, interval, detail = state.memo, state.interval, "the first step"
         while True:
@@ -81,24 +97,30 @@ class Relay:
                 progress = task.step(memo)
             except OutOfHopTimeError:
                 if self.clock() >= state.deadline:
-                    return self._give_up(state, detail, task)
-                return self._hand_off(request, task, context, replace(state, memo=memo), interval)
+                    return self._give_up(state, detail, task, limits)
+                following = replace(state, memo=memo)
+                return self._hand_off(request, task, context, following, interval, limits)
             except Exception as exc:
                 if not is_transient(exc):
                     raise
                 _log_backoff(exc)
                 progress = Pending(detail, memo)
                 interval = min(self.settings.poll_max_seconds, interval * 2)
+            if isinstance(progress, Early):
+                return replace(
+                    progress, state=replace(state, memo=progress.memo, interval=interval)
+                )
             if not isinstance(progress, Pending):
                 return progress
             memo, detail = progress.memo, progress.detail
             now = self.clock()
             if now >= state.deadline:
-                return self._give_up(state, detail, task)
+                return self._give_up(state, detail, task, limits)
             wait = min(interval * self.rng.uniform(0.75, 1.0), state.deadline - now)
             left = context.get_remaining_time_in_millis() / 1000
             if left - wait < self.settings.handoff_margin_seconds:
-                return self._hand_off(request, task, context, replace(state, memo=memo), interval)
+                following = replace(state, memo=memo)
+                return self._hand_off(request, task, context, following, interval, limits)
             logger.info(
                 "Hop %d, %.0f s elapsed, waiting %.1f s: %s",
                 state.hop,
@@ -111,14 +133,14 @@ class Relay:
 
     def _cannot_start(
         self,
-        request: CfnRequest,
+        first: bool,
         state: RelayState,
         service_timeout: int,
         context: LambdaContext,
     ) -> str | None:
         """Why this hop must answer FAILED before any step: no one is listening any more,
         or the function's timeout leaves no room for one AWS call and the hand-off."""
-        if request.relay is None and self.clock() >= state.requested_at + service_timeout:
+        if first and self.clock() >= state.requested_at + service_timeout:
             late = (self.clock() - state.requested_at) / 60
             return (
                 f"The request reached the provider {late:.0f} min after CloudFormation sent it, "
@@ -133,10 +155,10 @@ class Relay:
             )
         return None
 
-    def _give_up(self, state: RelayState, detail: str, task: Task) -> Failed:
+    def _give_up(self, state: RelayState, detail: str, task: Task, limits: Limits) -> Failed:
         minutes = (self.clock() - state.requested_at) / 60
         return Failed(
-            f"Gave up after {minutes:.0f} min, before CloudFormation's ServiceTimeout; "
+            f"Gave up after {minutes:.0f} min, before {limits.deadline_name}; "
             f"still pending: {detail}",
             task.physical_id,
         )
@@ -148,8 +170,16 @@ class Relay:
         context: LambdaContext,
         state: RelayState,
         interval: float,
+        limits: Limits,
     ) -> Outcome:
         following = replace(state, hop=state.hop + 1, interval=interval)
+        if limits.max_hops is not None and following.hop > limits.max_hops:
+            logger.error("Hop %d would pass the cap of %d hops", following.hop, limits.max_hops)
+            return Failed(
+                f"Stopped at the cap of {limits.max_hops} invocations this wait may take "
+                f"(derived from its deadline); still pending at hop {state.hop}",
+                task.physical_id,
+            )
         payload = request.with_relay(following)
         try:
             self.invoke(context.invoked_function_arn, payload)

@@ -19,8 +19,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .background import signal_body
 from .certificate import REPLACES_TAG, is_certificate_arn
-from .lifecycle import Runtime, respond
+from .lifecycle import Runtime, answered_before, memo_arn, respond, wait_handle_of
+from .lifecycle import signal as send_signal
 from .progress import Failed
 from .relay import LambdaContext
 from .request import RELAY_KEY, CfnRequest, NotARequestError, mask_url, parse_request
@@ -140,11 +142,19 @@ def last_answer(gave_up: GaveUp, log_group: str) -> Failed:
 
 
 def signal(request: CfnRequest, answer: Failed, context: LambdaContext, runtime: Runtime) -> None:
-    """Deliver the last answer where the request waits for it: CloudFormation's ResponseURL.
+    """Deliver the last answer where the request waits for it.
 
-    The seam for 12-hour mode (SPEC section 5a): a resource that already answered SUCCESS
-    and waits behind a WaitCondition will get FAILURE signalled to its handle here.
+    CloudFormation's ResponseURL, unless the relay state says CloudFormation already has
+    its one response (12-hour mode, SPEC section 5a): then the resource's WaitCondition
+    waits, and FAILURE is signalled to its handle instead.
     """
+    if answered_before(request):
+        handle = wait_handle_of(request)
+        if handle is None:
+            raise UnsafeResponseURLError("the request's WaitConditionHandle is not a handle")
+        arn = memo_arn(request)
+        send_signal(handle, signal_body(request, answer, arn), context, runtime)
+        return
     check_response_url(request.response_url, runtime.settings.allow_loopback_response_url)
     respond(request, answer, context, runtime)
 
@@ -168,7 +178,9 @@ class Responder:
             gave_up.request.request_type,
             gave_up.request.logical_resource_id,
             gave_up.condition,
-            gave_up.request.masked_response_url,
+            "its WaitConditionHandle (CloudFormation was answered)"
+            if answered_before(gave_up.request)
+            else gave_up.request.masked_response_url,
         )
         try:
             signal(gave_up.request, last_answer(gave_up, self.log_group), context, self.runtime)

@@ -57,7 +57,8 @@ def check_response_url(url: str, allow_loopback: bool = False) -> None:
 
 
 def build_body(request: CfnRequest, response: Response) -> bytes:
-    """Serialise the response, trimming Data first and then the Reason's tail to fit."""
+    """Serialise the response, trimming Data first (see ``KEPT_LONGEST``) and then the
+    Reason's tail to fit."""
     physical_id = response.physical_resource_id.encode()[:MAX_PHYSICAL_ID_BYTES].decode(
         errors="ignore"
     )
@@ -73,7 +74,7 @@ def build_body(request: CfnRequest, response: Response) -> bytes:
     }
     encoded = _encode(body)
     data = body["Data"]
-    for key in sorted(data, key=lambda k: (k == "Arn", -len(_encode(data[k])))):
+    for key in sorted(data, key=lambda k: (_keep_rank(k), -len(_encode(data[k])))):
         if len(encoded) <= MAX_BODY_BYTES:
             break
         del data[key]
@@ -88,6 +89,22 @@ def build_body(request: CfnRequest, response: Response) -> bytes:
         )
         encoded = _encode(body)
     return encoded
+
+
+KEPT_LONGEST = (
+    "Arn",
+    "ValidationRecordName",
+    "ValidationRecordValue",
+    "ValidationRecordType",
+    "DomainName",
+)
+"""Data keys dropped last, the first last of all: the ARN, then the primary name's record
+(what a stack most needs to output or write). Every other key (``ValidationRecords``,
+whose size grows with the names) goes first, the largest first."""
+
+
+def _keep_rank(key: str) -> int:
+    return len(KEPT_LONGEST) - KEPT_LONGEST.index(key) if key in KEPT_LONGEST else 0
 
 
 def _encode(value: Any) -> bytes:

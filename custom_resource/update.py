@@ -20,7 +20,7 @@ steps and hops carry it out without deciding again.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
 from botocore.exceptions import ClientError
@@ -38,7 +38,7 @@ from .certificate import (
     route53_for,
 )
 from .dns import change_records, plan_changes, records_by_domain
-from .progress import Done, Pending, Progress, Task
+from .progress import Done, Early, Failed, Pending, Progress, Task
 from .properties import CertificateProperties, PropertyError, parse_properties
 from .request import CfnRequest
 
@@ -96,11 +96,26 @@ class UpdateCertificate:
         if plan is None:
             plan = decide(self.request, self.props, self.clients)
             logger.info("Update plan: %s %s", plan.action, plan.arn)
+        reused = self._reused_handle(plan)
+        if reused:
+            return Failed(reused, self.request.physical_resource_id)
         self.inner = self.inner or self._carry_out(plan)
         progress = self.inner.step({**memo, **plan.to_memo()})
-        if isinstance(progress, Pending):
-            return Pending(progress.detail, {**progress.memo, **plan.to_memo()})
+        if isinstance(progress, Pending | Early):
+            return replace(progress, memo={**progress.memo, **plan.to_memo()})
         return progress
+
+    def _reused_handle(self, plan: UpdatePlan) -> str | None:
+        """A WaitCondition handle serves one wait: a replacement needs a new one."""
+        handle = self.props.wait_handle
+        old = (self.request.old_properties or {}).get("WaitConditionHandle")
+        if plan.action != "replace" or handle is None or str(old).strip() != handle:
+            return None
+        return (
+            "WaitConditionHandle: this Update replaces the certificate, and a WaitCondition "
+            "handle serves one wait only; give the resource a new handle (a new "
+            "AWS::CloudFormation::WaitConditionHandle and WaitCondition, with new logical ids)"
+        )
 
     def _carry_out(self, plan: UpdatePlan) -> Task:
         if plan.action == "replace":
@@ -127,6 +142,9 @@ def decide(request: CfnRequest, props: CertificateProperties, clients: Clients) 
 def matches(certificate: dict[str, Any], props: CertificateProperties, home: str) -> bool:
     """Whether the certificate is what ``props`` ask for, in all it cannot change in place.
 
+    CertificateExport is among those: ACM's model lists ``Export`` in
+    UpdateCertificateOptions, but ACM documents that it cannot change once the certificate
+    is created, so a change requests a replacement (as the native resource does).
     SANs compare as a set; ACM writes key algorithms with a hyphen (``RSA-2048``) where
     requests use an underscore.
     """
@@ -147,6 +165,7 @@ def matches(certificate: dict[str, Any], props: CertificateProperties, home: str
         and domain == props.domain_name
         and names == set(props.names)
         and key_algorithm == props.key_algorithm
+        and certificate.get("Options", {}).get("Export", "DISABLED") == (props.export or "DISABLED")
         and certificate.get("CertificateAuthorityArn") == props.certificate_authority_arn
         and (props.certificate_authority_arn is not None or methods <= {props.validation_method})
         and (
@@ -223,7 +242,7 @@ class UpdateInPlace:
         if moved:
             plan = plan_changes(records_by_domain(certificate), moved)
             change_records("UPSERT", plan, route53_for(self.clients))
-        return Done(self.arn, certificate_data(self.arn, self.new.domain_name))
+        return Done(self.arn, certificate_data(self.arn, self.new.domain_name, certificate))
 
     def _update_tags(self, acm: Any) -> None:
         listed = acm.list_tags_for_certificate(CertificateArn=self.arn).get("Tags", [])

@@ -58,6 +58,36 @@ RESPONSE_URL = (
 )
 
 
+WAIT_HANDLE = (
+    "https://cloudformation-waitcondition-eu-west-1.s3.eu-west-1.amazonaws.com/"
+    "arn%3Aaws%3Acloudformation%3Aeu-west-1%3A123456789012%3Astack/demo/5b1c/Handle"
+    "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20270115T080000Z&X-Amz-Signature=s3cret"
+)
+"""A WaitConditionHandle's Ref as CloudFormation makes it (pre-signed, on its bucket)."""
+
+
+@dataclass
+class SignalSink:
+    """Stands for a WaitCondition handle: records each signal and checks its shape."""
+
+    clock: Any
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    """HTTP statuses to answer, in turn (then 200)."""
+
+    def put(self, url: str, body: bytes, timeout: float) -> int:
+        assert timeout > 0 and len(body) <= 4096
+        signal = json.loads(body)
+        assert set(signal) == {"Status", "UniqueId", "Data", "Reason"}, signal
+        assert signal["Status"] in ("SUCCESS", "FAILURE") and signal["UniqueId"], signal
+        self.bodies.append(signal)
+        self.urls.append(url)
+        self.times.append(self.clock())
+        return self.statuses.pop(0) if self.statuses else 200
+
+
 def signed_url(signed_at: float) -> str:
     """A SigV4 ResponseURL as CloudFormation signs it, ``signed_at`` epoch seconds."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(signed_at))
@@ -111,6 +141,44 @@ class World:
     issue_at: dict[str, float] = field(default_factory=dict)
     requested: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per certificate ARN, the RequestCertificate parameters (moto ignores some of them)."""
+    signals: SignalSink = field(default_factory=lambda: SignalSink(clock=lambda: 0.0))
+    """What was signalled to WaitCondition handles (12-hour mode)."""
+
+    def lift_san_quota(self) -> None:
+        """Let RequestCertificate take ACM's 100 names: moto refuses more than 10 (the
+        default quota), so the request goes to its backend directly."""
+
+        def request(params: dict[str, Any]) -> Any:
+            body = json.loads(params["body"])
+            arn = acm_backends[ACCOUNT][REGION].request_certificate(
+                body["DomainName"],
+                body.get("IdempotencyToken"),
+                body.get("SubjectAlternativeNames"),
+                body.get("Tags"),
+                body.get("CertificateAuthorityArn"),
+                body.get("Options"),
+            )
+            return _HttpAnswer(200), {
+                "CertificateArn": arn,
+                "ResponseMetadata": {"HTTPStatusCode": 200},
+            }
+
+        self.hooks["acm.RequestCertificate"] = request
+
+    def stack_holds(self, physical_id: str | None = None) -> None:
+        """DescribeStackResource as CloudFormation answers it: the resource's id is the last
+        SUCCESS response's (or ``physical_id``); no id at all: the resource is gone."""
+
+        def describe(params: dict[str, Any]) -> Any:
+            ids = [b["PhysicalResourceId"] for b in self.sink.bodies if b["Status"] == "SUCCESS"]
+            held = physical_id if physical_id is not None else (ids[-1] if ids else None)
+            if held == "":
+                return error_answer("ValidationError", "Resource Certificate does not exist")
+            detail = {"LogicalResourceId": "Certificate", "PhysicalResourceId": held}
+            answer = {"StackResourceDetail": detail, "ResponseMetadata": {"HTTPStatusCode": 200}}
+            return _HttpAnswer(200), answer
+
+        self.hooks["cloudformation.DescribeStackResource"] = describe
 
     def calls_to(self, operation: str) -> int:
         return sum(1 for call in self.calls if call.endswith(operation))
@@ -202,6 +270,9 @@ def _as_acm_describes(certificate: dict[str, Any], requested: dict[str, Any] | N
     if requested is None:
         return
     certificate["KeyAlgorithm"] = requested.get("KeyAlgorithm", "RSA_2048")
+    export = requested.get("Options", {}).get("Export")
+    if export:  # moto drops Options.Export
+        certificate.setdefault("Options", {})["Export"] = export
     method = requested.get("ValidationMethod", "DNS")
     chosen = {
         o["DomainName"]: o["ValidationDomain"] for o in requested.get("DomainValidationOptions", [])
@@ -287,6 +358,7 @@ def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0
     session.events.register("after-call", after_call)
     clock = FakeClock()
     sink = ResponseSink(clock=clock)
+    signals = SignalSink(clock)
     rng = random.Random(7)
     runtime = Runtime(
         clients=Clients(session, clock=clock),
@@ -295,13 +367,17 @@ def build_world(settings_: Settings | None = None, budget_seconds: float = 900.0
         sleep=clock.sleep,
         rng=rng,
         sender=Sender(sleep=clock.sleep, rng=rng, put=sink.put, clock=clock),
+        signal_sender=Sender(sleep=clock.sleep, rng=rng, put=signals.put, clock=clock),
     )
     provider = Provider(runtime)
     config = replace(from_template(), timeout_seconds=budget_seconds)
     lam = LambdaService(clock, _environments(provider, runtime), config)
-    return World(
+    world = World(
         session, clock, sink, runtime, provider, lam, calls, hooks, after_hooks, requested=requested
     )
+    world.signals = signals
+    world.stack_holds()
+    return world
 
 
 def _environments(provider: Provider, runtime: Runtime) -> Callable[[], Provider]:

@@ -8,6 +8,9 @@ import uuid
 from typing import Any
 
 from tests.conftest import World, make_event
+from tools.emulator import FUNCTION_ARN
+from tools.emulator import destination_record as lambda_record
+from tools.emulator.destination import error_payload
 
 
 def create(world: World, **props: Any) -> tuple[str, dict[str, Any]]:
@@ -81,3 +84,25 @@ def deliver_until_done(
             world.clock.advance(60)
             world.lam.queue.insert(0, current)
     return crashes
+
+
+DELIVERIES = 3
+"""The first delivery and Lambda's two retries (the template's MaximumRetryAttempts: 2)."""
+
+
+def destination_record(
+    payload: Any,
+    condition: str = "RetriesExhausted",
+    attempts: int = DELIVERIES,
+    error: BaseException | None = None,
+) -> dict[str, Any]:
+    """Lambda's on-failure record for ``payload``, as the emulator builds it."""
+    return lambda_record(
+        event=payload,
+        function_arn=FUNCTION_ARN,
+        condition=condition,  # type: ignore[arg-type]  # also conditions Lambda may add
+        invoke_count=attempts,
+        timestamp=1_800_000_000.0,
+        request_id="6d1b1b2c-0000-4000-8000-000000000001",
+        error=error_payload(error, "6d1b1b2c") if error is not None else None,
+    )

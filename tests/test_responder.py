@@ -22,32 +22,15 @@ from custom_resource.responder import Responder, certificate_named_by
 from custom_resource.response import ResponseNotDeliveredError
 from tests.conftest import RESPONSE_URL, FakeContext, World, make_event
 from tests.flaky_put import flaky_sender
-from tests.lifecycle_helpers import create, delete_event, update_event
-from tools.emulator import FUNCTION_ARN
-from tools.emulator import destination_record as lambda_record
-from tools.emulator.destination import error_payload
+from tests.lifecycle_helpers import (
+    DELIVERIES,
+    create,
+    delete_event,
+    destination_record,
+    update_event,
+)
 
 LOG_GROUP = "/aws/lambda/wait-for-certificate-Function-AbC123"
-DELIVERIES = 3
-"""The first delivery and Lambda's two retries (the template's MaximumRetryAttempts: 2)."""
-
-
-def destination_record(
-    payload: Any,
-    condition: str = "RetriesExhausted",
-    attempts: int = DELIVERIES,
-    error: BaseException | None = None,
-) -> dict[str, Any]:
-    """Lambda's on-failure record for ``payload``, as the emulator builds it."""
-    return lambda_record(
-        event=payload,
-        function_arn=FUNCTION_ARN,
-        condition=condition,  # type: ignore[arg-type]  # also conditions Lambda may add
-        invoke_count=attempts,
-        timestamp=1_800_000_000.0,
-        request_id="6d1b1b2c-0000-4000-8000-000000000001",
-        error=error_payload(error, "6d1b1b2c") if error is not None else None,
-    )
 
 
 def answer(world: World, record: Any) -> None:

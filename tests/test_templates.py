@@ -22,11 +22,13 @@ import pytest
 from botocore import xform_name
 from cfnlint.decode import cfn_yaml
 
+from custom_resource.background import hop_cap
 from custom_resource.lifecycle import SEND_BUDGET_SECONDS
-from custom_resource.properties import parse_properties
+from custom_resource.properties import MAX_WAIT_TIMEOUT, parse_properties
 from custom_resource.responder import LOG_GROUP_VARIABLE
 from custom_resource.settings import Settings
 from release import build_zip
+from tests.conftest import WAIT_HANDLE
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "template"
@@ -232,7 +234,8 @@ def example() -> dict[str, Any]:
 
 
 def test_every_template_is_parsed(provider: dict[str, Any], example: dict[str, Any]) -> None:
-    assert sorted(p.name for p in TEMPLATES.glob("*.yaml")) == ["example.yaml", "provider.yaml"]
+    names = sorted(p.name for p in TEMPLATES.glob("*.yaml"))
+    assert names == ["example-12h.yaml", "example.yaml", "provider.yaml"]
     for template in (provider, example):
         assert template["AWSTemplateFormatVersion"] == "2010-09-09"
         assert template["Resources"]
@@ -259,12 +262,16 @@ def test_the_function(provider: dict[str, Any]) -> None:
     assert (PROVIDER.parent / props["Code"]).resolve() == build_zip.DEFAULT_OUTPUT
 
 
-def test_recursive_loop_detection_stays_on_within_the_hop_budget(provider: dict[str, Any]) -> None:
+def test_recursive_loop_detection_gives_way_to_the_codes_own_hop_cap(
+    provider: dict[str, Any],
+) -> None:
     props = provider["Resources"]["Function"]["Properties"]
-    assert props["RecursiveLoop"] == "Terminate"
-    usable = props["Timeout"] - Settings().handoff_margin_seconds
-    hops = math.ceil(3600 / usable)  # CloudFormation's longest ServiceTimeout
-    assert hops <= 5, "a 1-hour wait must stay far below Lambda's ~16-hop limit"
+    assert props["RecursiveLoop"] == "Allow", "12-hour mode needs ~52 hops, Lambda stops ~16"
+    settings = Settings()
+    usable = props["Timeout"] - settings.handoff_margin_seconds
+    assert math.ceil(3600 / usable) <= 5, "a 1-hour wait stays far below 16 hops"
+    assert hop_cap(3600, props["Timeout"], settings) <= 7
+    assert hop_cap(MAX_WAIT_TIMEOUT, props["Timeout"], settings) <= 60
 
 
 def async_config(template: Mapping[str, Any], function: str) -> dict[str, Any]:
@@ -605,7 +612,7 @@ def test_checkov_passes_on_every_template(checkov_report: dict[str, Any]) -> Non
     assert summary["parsing_errors"] == 0
     assert summary["passed"] >= 20
     scanned = {c["file_path"] for c in checkov_report["results"]["passed_checks"]}
-    assert scanned == {"/provider.yaml"}, "example.yaml has nothing checkov checks"
+    assert scanned == {"/provider.yaml", "/example-12h.yaml"}, "example.yaml has nothing to check"
 
 
 def declared_skips(template: Mapping[str, Any]) -> dict[tuple[str, str], str]:
@@ -627,3 +634,29 @@ def test_every_skipped_check_is_justified_and_needed(
     assert skipped == set(declared), "a skip of a check checkov does not run here is stale"
     for (check, resource), comment in declared.items():
         assert len(comment.split()) >= 12, f"{check} on {resource}: say why it does not apply"
+
+
+# The 12-hour mode example.
+
+
+def test_example_12h_wires_handle_resource_and_wait_condition() -> None:
+    template = load(TEMPLATES / "example-12h.yaml")
+    resources = template["Resources"]
+    [handle] = [n for n, r in resources.items() if r["Type"].endswith("WaitConditionHandle")]
+    [wait] = [n for n, r in resources.items() if r["Type"].endswith("::WaitCondition")]
+    raw = resources["Certificate"]["Properties"]
+    assert raw["WaitConditionHandle"] == {"Ref": handle}
+    assert resources[wait]["Properties"]["Handle"] == {"Ref": handle}
+    assert resources[wait]["Properties"]["Timeout"] == raw["WaitTimeout"]
+    assert resources["IssuedCertificateParameter"]["DependsOn"] == wait
+    resolve = Resolver(
+        template,
+        {"DomainName": "www.example.com", "WaitTimeout": "43200"},
+        imports={"wait-for-certificate-ServiceToken": FUNCTION_ARN},
+    )
+    props = parse_properties(
+        _as_strings({**resolve(raw), "WaitConditionHandle": WAIT_HANDLE, "WaitTimeout": 43200})
+    )
+    assert props.wait_handle == WAIT_HANDLE and props.wait_timeout == 43200
+    outputs = {o["Value"].get("Fn::GetAtt", [None, None])[1] for o in template["Outputs"].values()}
+    assert {"ValidationRecordName", "ValidationRecordValue", "ValidationRecords"} <= outputs

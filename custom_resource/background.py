@@ -1,0 +1,132 @@
+"""12-hour mode (SPEC section 5a): the wait that goes on after CloudFormation's answer.
+
+With a ``WaitConditionHandle`` the resource answers SUCCESS once its validation records
+are known, then keeps waiting in hops until the certificate is ISSUED, fails, or
+``WaitTimeout`` passes, and PUTs the end to the handle as a WaitCondition signal. The
+task memo records that CloudFormation was answered (``ANSWERED``), so no later hop, retry
+or the last-resort responder answers it again.
+
+A wait of 12 hours takes about 52 hops, past Lambda's recursive loop detection (which
+stops a chain after about 16): the provider template sets ``RecursiveLoop: Allow`` and
+every chain gets its own hard cap on hops instead, derived from its deadline
+(``hop_cap``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import replace
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .aws import Clients, error_code
+from .progress import Done, Failed, Stopped
+from .properties import wait_handle_problem
+from .relay_state import RelayState
+from .request import CfnRequest
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+ANSWERED = "Answered"
+"""Task memo key: CloudFormation has its one response; the end goes to the handle."""
+SLACK_HOPS = 2
+"""Hops the cap allows beyond the deadline's span: a retried or early-ended hop."""
+
+
+def is_answered(memo: dict[str, Any]) -> bool:
+    return memo.get(ANSWERED) is True
+
+
+def answered_before(request: CfnRequest) -> bool:
+    """Whether an earlier hop already gave CloudFormation its one response (12-hour mode)."""
+    relay = request.relay or request.foreign_relay
+    return relay is not None and is_answered(relay.memo)
+
+
+def wait_handle_of(request: CfnRequest) -> str | None:
+    """The request's own handle, checked again: it is an address the function PUTs to."""
+    handle = request.properties.get("WaitConditionHandle")
+    if not isinstance(handle, str) or wait_handle_problem(handle.strip()):
+        return None
+    return handle.strip()
+
+
+def hop_cap(span_seconds: float, hop_seconds: float, settings: Settings) -> int:
+    """The most hops a wait of ``span_seconds`` may take, the chain's own hard cap.
+
+    ``hop_seconds`` is the Lambda time a hop starts with (the function's Timeout, the same
+    for every hop); each hop uses it all but the hand-off margin and one poll interval.
+    """
+    usable = hop_seconds - settings.handoff_margin_seconds - settings.poll_max_seconds
+    return math.ceil(span_seconds / max(usable, 1.0)) + SLACK_HOPS
+
+
+def background_state(state: RelayState, wait_timeout: int, settings: Settings) -> RelayState:
+    """The relay state of the wait after the early answer: WaitTimeout from the request."""
+    reserve = min(settings.deadline_margin_seconds, wait_timeout / 10)
+    return replace(
+        state,
+        deadline=state.requested_at + wait_timeout - reserve,
+        memo={**state.memo, ANSWERED: True},
+    )
+
+
+def unique_id(request: CfnRequest, arn: str | None) -> str:
+    """The signal's UniqueId: the same for every delivery, so a repeat replaces itself."""
+    return arn or f"{request.logical_resource_id}-{request.request_id}"
+
+
+def signal_body(request: CfnRequest, outcome: Done | Failed, arn: str | None) -> bytes:
+    """A WaitCondition signal: SUCCESS with Data the ARN, or FAILURE with the reason."""
+    if isinstance(outcome, Done):
+        body = {
+            "Status": "SUCCESS",
+            "UniqueId": unique_id(request, outcome.physical_id),
+            "Data": outcome.physical_id,
+            "Reason": f"ACM certificate {outcome.physical_id} is ISSUED",
+        }
+    else:
+        body = {
+            "Status": "FAILURE",
+            "UniqueId": unique_id(request, arn),
+            "Data": arn or "",
+            "Reason": outcome.reason[:MAX_SIGNAL_REASON],
+        }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+MAX_SIGNAL_REASON = 3500
+"""Keeps a signal, like a response, well under 4 KB; the head says what went wrong."""
+
+
+def watch(clients: Clients, request: CfnRequest, arn: str) -> Stopped | Failed | None:
+    """Whether a background wait still has a reason to go on.
+
+    The stack's resource must still be this certificate (DescribeStackResource): once an
+    Update replaced it or the stack deleted it, the wait stops. Its WaitCondition cannot
+    still wait for it (a stack operation completes only after the WaitCondition it
+    contains), so FAILURE is signalled only as a harmless last word; None: go on (also
+    when the stack cannot be read, so a throttled read never ends a wait).
+    """
+    region = request.stack_id.split(":")[3]
+    try:
+        detail = clients.client("cloudformation", region).describe_stack_resource(
+            StackName=request.stack_id, LogicalResourceId=request.logical_resource_id
+        )["StackResourceDetail"]
+    except ClientError as exc:
+        if error_code(exc) == "ValidationError":  # the stack or the resource is gone
+            return Stopped(f"the stack no longer holds {request.logical_resource_id}")
+        logger.warning("Cannot read the stack's resource, waiting on: %s", exc)
+        return None
+    holds = detail.get("PhysicalResourceId")
+    if holds == arn:
+        return None
+    return Failed(
+        f"{request.logical_resource_id} is now {holds or 'another resource'}, no longer "
+        f"certificate {arn}: this wait ends",
+        arn,
+    )
