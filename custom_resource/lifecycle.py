@@ -65,7 +65,14 @@ class Runtime:
 
     def relay(self) -> Relay:
         invoke = self.invoke or lambda_invoker(self.clients.client("lambda"))
-        return Relay(self.settings, self.clock, self.sleep, invoke, self.rng)
+        return Relay(
+            self.settings,
+            self.clock,
+            self.sleep,
+            invoke,
+            self.rng,
+            throttled=lambda: self.clients.throttled_attempts,
+        )
 
     def response_sender(self) -> Sender:
         return self.sender or Sender(sleep=self.sleep, rng=self.rng)

@@ -1,6 +1,9 @@
 """The waiting engine: poll a task, sleep between polls, re-invoke the function in time.
 
-A hop polls with a growing, jittered interval. When the Lambda time left would not cover
+A hop polls at a short, jittered interval that treats ACM throttling as congestion
+(AIMD): a throttled attempt multiplies it, each unthrottled poll shortens it by a
+little, so a lone waiter answers within seconds and many waiters settle under ACM's
+limit without sharing any state. When the Lambda time left would not cover
 the next sleep plus a safety margin, it invokes its own function asynchronously with the
 original event plus a ``RelayState`` and returns without answering. Past the deadline
 (derived from ServiceTimeout) the wait ends in ``Failed`` naming what was still pending.
@@ -41,6 +44,9 @@ class Relay:
     sleep: Callable[[float], None]
     invoke: Invoker
     rng: random.Random
+    throttled: Callable[[], int] = lambda: 0
+    """Throttled HTTP attempts so far of this environment's clients (botocore retries
+    them, so the task would not notice): the congestion signal."""
 
     def first_state(self, request: CfnRequest, service_timeout: int) -> RelayState:
         """The deadline counts from when CloudFormation signed the ResponseURL, so a first
@@ -53,7 +59,7 @@ class Relay:
             hop=1,
             requested_at=requested,
             deadline=requested + service_timeout - reserve,
-            interval=self.settings.poll_min_seconds,
+            interval=self.settings.poll_start_seconds,
         )
 
     def run(
@@ -87,8 +93,11 @@ class Relay:
             )
         if spread_start and request.relay is None:
             self.sleep(self.rng.uniform(0, self.settings.start_jitter_seconds))
+        if request.relay is not None:
+            self.sleep(self._pause(state.interval, state.deadline))
         memo, interval, detail = state.memo, state.interval, "the first step"
         while True:
+            before = self.throttled()
             try:
                 progress = task.step(memo)
             except OutOfHopTimeError:
@@ -99,15 +108,17 @@ class Relay:
                 if not is_transient(exc):
                     raise
                 _log_backoff(exc)
-                progress = Pending(detail, memo)
-                interval = min(self.settings.poll_max_seconds, interval * 2)
+                progress, congested = Pending(detail, memo), True
+            else:
+                congested = self.throttled() > before
             if not isinstance(progress, Pending):
                 return progress
             memo, detail = progress.memo, progress.detail
+            interval = next_interval(interval, congested, self.settings)
             now = self.clock()
             if now >= state.deadline:
                 return self._give_up(state, detail, task)
-            wait = min(interval * self.rng.uniform(0.75, 1.0), state.deadline - now)
+            wait = self._pause(interval, state.deadline)
             left = context.get_remaining_time_in_millis() / 1000
             if left - wait < self.settings.handoff_margin_seconds:
                 return self._hand_off(request, task, context, replace(state, memo=memo), interval)
@@ -119,7 +130,12 @@ class Relay:
                 detail,
             )
             self.sleep(wait)
-            interval = min(self.settings.poll_max_seconds, interval * self.settings.poll_growth)
+
+    def _pause(self, interval: float, deadline: float) -> float:
+        """A jittered interval, never past the deadline. A continued hop starts with the
+        pause its predecessor handed off instead of taking, so waiters that started
+        together do not all poll at once at their hop boundaries."""
+        return max(0.0, min(interval * self.rng.uniform(0.75, 1.0), deadline - self.clock()))
 
     def _give_up(self, state: RelayState, detail: str, task: Task) -> Failed:
         minutes = (self.clock() - state.requested_at) / 60
@@ -153,8 +169,16 @@ class Relay:
         return HandedOff(following.hop)
 
 
+def next_interval(interval: float, congested: bool, settings: Settings) -> float:
+    """AIMD on the poll interval: multiply it after a throttled (or failed) step, shorten
+    it by a constant after a clean one, always within the configured bounds."""
+    if congested:
+        return min(settings.poll_max_seconds, interval * settings.poll_backoff)
+    return max(settings.poll_min_seconds, interval - settings.poll_recovery_seconds)
+
+
 def _log_backoff(exc: Exception) -> None:
-    """Throttling and 5xx answers double the poll interval instead of failing the wait."""
+    """Throttling and 5xx answers back the poll interval off instead of failing the wait."""
     kind = "throttled" if is_throttling(exc) else "transient error"
     logger.warning("AWS %s (%s), backing off: %s", kind, error_code(exc) or type(exc).__name__, exc)
 
