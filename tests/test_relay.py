@@ -113,6 +113,20 @@ def test_each_hop_hands_off_with_the_margin_left(world: World) -> None:
         assert 900 - margin - Settings().poll_max_seconds <= used <= 900 - margin
 
 
+def test_a_continued_hop_first_takes_the_pause_its_predecessor_handed_off(
+    world: World,
+) -> None:
+    polled: list[float] = []
+    world.hooks["acm.DescribeCertificate"] = lambda params: polled.append(world.clock())
+    world.issue_after(20 * 60)
+    first, second = world.lam.run(make_event(DomainName="example.com"))
+
+    assert first.handed_off and second.started_at == first.ended_at
+    soon = second.started_at + 0.75 * Settings().poll_min_seconds
+    at_hand_off = [t for t in polled if second.started_at - 1 <= t < soon]
+    assert len(at_hand_off) == 1, "the first hop's last poll, not one more from the second"
+
+
 def test_a_one_hour_wait_takes_at_most_five_invocations(world: World) -> None:
     invocations = world.lam.run(make_event(DomainName="example.com"))
     assert world.sink.last["Status"] == "FAILED"

@@ -15,7 +15,7 @@ from html import escape
 from .rows import StrategyRow
 
 COLOURS = ("#1b7837", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#666666")
-PANEL_W, PANEL_H, MARGIN_L, MARGIN_T, GAP = 380, 240, 64, 40, 70
+PANEL_W, PANEL_H, MARGIN_L, MARGIN_T, GAP = 380, 240, 64, 60, 70
 LEGEND_H = 20
 
 
@@ -44,7 +44,7 @@ def _panel(
     def x(m: float) -> float:
         return left + step * (minutes.index(m) + 0.5)
 
-    fail_y = MARGIN_T - 14
+    fail_y = MARGIN_T - 18
     out = [
         f'<text x="{left + PANEL_W / 2:.0f}" y="18" text-anchor="middle" '
         f'font-weight="bold">{escape(title)}</text>',
