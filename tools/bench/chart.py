@@ -2,8 +2,10 @@
 
 Two panels over the same wait lengths: detection latency (ISSUED to response) and the
 cost of one wait, both on log scales; a wait that did not end in SUCCESS before
-CloudFormation's timeout is a cross on the panel's "failed" line. The output depends on
-the figures only (no dates, no random ids), so the committed file can be compared.
+CloudFormation's timeout is a cross on the panel's "failed" line. Strategies are drawn a
+few pixels apart (the first, this provider, on top and thicker), so equal figures stay
+visible. The output depends on the figures only (no dates, no random ids), so the
+committed file can be compared with a fresh run.
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ def _panel(
     y = _log_scale(ticks[0][0], ticks[-1][0])
     step = PANEL_W / max(1, len(minutes))
 
-    def x(m: float) -> float:
-        return left + step * (minutes.index(m) + 0.5)
+    def x(m: float, nudge: float = 0.0) -> float:
+        return left + step * (minutes.index(m) + 0.5) + nudge
 
     fail_y = MARGIN_T - 18
     out = [
@@ -63,22 +65,24 @@ def _panel(
             f'<text x="{x(m):.1f}" y="{MARGIN_T + PANEL_H + 16}" '
             f'text-anchor="middle">{m:g} min</text>'
         )
-    for colour, strategy in zip(COLOURS, strategies, strict=False):
+    drawn = list(zip(COLOURS, strategies, strict=False))
+    for i, (colour, strategy) in reversed(list(enumerate(drawn))):
+        nudge = (i - (len(drawn) - 1) / 2) * 9  # strategies side by side, not on top
         points = []
         for r in (r for r in rows if r.strategy == strategy):
             v = value(r)
             if v is None:
-                cx, cy = x(r.validation_minutes), fail_y
+                cx, cy = x(r.validation_minutes, nudge), fail_y
                 out.append(
                     f'<path d="M{cx - 4:.1f},{cy - 4:.1f} l8,8 m0,-8 l-8,8" '
                     f'stroke="{colour}" stroke-width="2"/>'
                 )
                 continue
-            points.append(f"{x(r.validation_minutes):.1f},{y(v):.1f}")
+            points.append(f"{x(r.validation_minutes, nudge):.1f},{y(v):.1f}")
         if points:
             out.append(
                 f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" '
-                'stroke-width="2"/>'
+                f'stroke-width="{3 if i == 0 else 1.5}"/>'
             )
             out += [
                 f'<circle cx="{p.split(",")[0]}" cy="{p.split(",")[1]}" r="3" fill="{colour}"/>'
@@ -109,7 +113,7 @@ def svg(rows: Sequence[StrategyRow]) -> str:
         "Cost of one wait (USD, list prices)",
         rows,
         lambda r: r.cost_usd if _succeeded(r) else None,
-        [(1e-6, "1e-6"), (1e-5, "1e-5"), (1e-4, "1e-4"), (1e-3, "1e-3"), (1e-2, "0.01")],
+        [(10.0**k, f"1e{k}") for k in range(-7, -1)],
     )
     for i, (colour, strategy) in enumerate(zip(COLOURS, strategies, strict=False)):
         top = legend_top + i * LEGEND_H

@@ -21,6 +21,9 @@ NOTES = (
     "calls: API calls the provider made; attempts: HTTP requests ACM saw, botocore's "
     "retries included (standard mode, backoff in virtual time); > limit: simulated "
     "seconds with more attempts than the limit.",
+    "Side by side: only this provider runs its real code; each peer is a model on the same "
+    "simulated ACM, issuance times, SDK retries and Lambda billing (tools/bench/peers.py, "
+    "with the source of every parameter).",
 )
 
 
