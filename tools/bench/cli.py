@@ -1,8 +1,10 @@
 """``python -m tools.bench`` (``make bench``): run the cases, print each as it ends.
 
 The real handler runs against moto in virtual time: nothing sleeps for real and a
-45-minute wait takes a fraction of a second. Figures go to the screen and to
-``bench-results.json``. The exit status is 1 when a target fails, 0 otherwise.
+45-minute wait takes a fraction of a second. Then the other ways to wait (``peers.py``)
+run on the same simulated ACM, side by side. Figures go to the screen, to
+``bench-results.json`` and to the chart ``docs/bench.svg``; ``--write-readme`` also
+rewrites the README's generated block. The exit status is 1 when a target fails.
 """
 
 from __future__ import annotations
