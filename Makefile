@@ -58,7 +58,7 @@ test-deep: $(STAMP) ## the model-based test of CloudFormation's sequences, searc
 demo: $(STAMP) ## the whole stack lifecycle on a local AWS emulation; ARGS="--help" for options
 	@$(BIN)/python -m tools.demo $(ARGS)
 
-bench: $(STAMP) ## simulated benchmark: a table, bench-results.json; ARGS="--help" for options
+bench: $(STAMP) ## simulated benchmark, side by side with other ways to wait: tables, bench-results.json, docs/bench.svg; ARGS="--help"
 	$(BIN)/python -m tools.bench $(ARGS)
 
 # Deployment (see README.md). `build` writes the function package; `deploy` uploads it to

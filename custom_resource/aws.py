@@ -46,12 +46,11 @@ class OutOfHopTimeError(Exception):
     """Too little Lambda time is left to start an AWS call and still hand off safely."""
 
 
-TRANSIENT_CODES = frozenset(
+THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+)
+TRANSIENT_CODES = THROTTLING_CODES | frozenset(
     {
-        "ThrottlingException",
-        "Throttling",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
         "PriorRequestNotComplete",
         "ServiceUnavailable",
         "InternalFailure",
@@ -98,6 +97,9 @@ class Clients:
         self._cache: dict[tuple[str, str], Any] = {}
         self._roles: dict[tuple[str, str | None], tuple[Any, float]] = {}
         self._time_left: Callable[[], float] | None = None
+        self.throttled_attempts = 0
+        """HTTP attempts ACM (or another service) throttled, botocore's retried ones
+        included: the relay's congestion signal, which botocore's retries would hide."""
 
     @property
     def session(self) -> Any:
@@ -134,12 +136,19 @@ class Clients:
                 f"less than {HOP_CALL_RESERVE_SECONDS} s of Lambda time left for an AWS call"
             )
 
+    def _count_throttle(self, response: Any = None, **_: Any) -> None:
+        parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
+        code = str(parsed.get("Error", {}).get("Code", "")) if isinstance(parsed, dict) else ""
+        if code in THROTTLING_CODES:
+            self.throttled_attempts += 1
+
     def _new(self, service: str, region: str, **credentials: Any) -> Any:
         client = self.session.client(
             service, region_name=region, config=CLIENT_CONFIG, **credentials
         )
         if service in GUARDED_SERVICES:
             client.meta.events.register_first("before-call", self._guard)
+            client.meta.events.register_first("needs-retry", self._count_throttle)
         return client
 
     def client(self, service: str, region: str | None = None) -> Any:

@@ -81,7 +81,14 @@ class Runtime:
 
     def relay(self) -> Relay:
         invoke = self.invoke or lambda_invoker(self.clients.client("lambda"))
-        return Relay(self.settings, self.clock, self.sleep, invoke, self.rng)
+        return Relay(
+            self.settings,
+            self.clock,
+            self.sleep,
+            invoke,
+            self.rng,
+            throttled=lambda: self.clients.throttled_attempts,
+        )
 
     def response_sender(self) -> Sender:
         return self.sender or Sender(sleep=self.sleep, rng=self.rng)
@@ -188,7 +195,11 @@ def _wait_in_background(
     if state is not None:
         state = background_state(state, props.wait_timeout, runtime.settings)
     span = max(props.wait_timeout, props.service_timeout)
-    limits = Limits(hop_cap(span, hop_seconds, runtime.settings), "the WaitTimeout")
+    limits = Limits(
+        hop_cap(span, hop_seconds, runtime.settings),
+        "the WaitTimeout",
+        poll_floor=runtime.settings.poll_max_seconds,
+    )
     return runtime.relay().run(request, task, context, span, state=state, limits=limits)
 
 

@@ -1,6 +1,9 @@
 """The waiting engine: poll a task, sleep between polls, re-invoke the function in time.
 
-A hop polls with a growing, jittered interval. When the Lambda time left would not cover
+A hop polls at a short, jittered interval that treats ACM throttling as congestion
+(AIMD): a throttled attempt multiplies it, each unthrottled poll shortens it by a
+little, so a lone waiter answers within seconds and many waiters settle under ACM's
+limit without sharing any state. When the Lambda time left would not cover
 the next sleep plus a safety margin, it invokes its own function asynchronously with the
 original event plus a ``RelayState`` and returns without answering. Past the deadline
 (derived from ServiceTimeout) the wait ends in ``Failed`` naming what was still pending.
@@ -43,6 +46,10 @@ class Limits:
     Lambda's recursive loop detection is switched off)."""
     deadline_name: str = "CloudFormation's ServiceTimeout"
     """What the deadline is, in the Reason of a wait that gave up."""
+    poll_floor: float | None = None
+    """The shortest poll interval, when longer than the settings' (a background wait polls
+    at the cap: a person acts there, and every waiter shares the account's 10
+    DescribeCertificate calls per second for hours)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,9 @@ class Relay:
     sleep: Callable[[float], None]
     invoke: Invoker
     rng: random.Random
+    throttled: Callable[[], int] = lambda: 0
+    """Throttled HTTP attempts so far of this environment's clients (botocore retries
+    them, so the task would not notice): the congestion signal."""
 
     def first_state(self, request: CfnRequest, service_timeout: int) -> RelayState:
         """The deadline counts from when CloudFormation signed the ResponseURL, so a first
@@ -64,7 +74,7 @@ class Relay:
             hop=1,
             requested_at=requested,
             deadline=requested + service_timeout - reserve,
-            interval=self.settings.poll_min_seconds,
+            interval=self.settings.poll_start_seconds,
         )
 
     def run(
@@ -91,8 +101,12 @@ class Relay:
             return Failed(refusal, task.physical_id)
         if spread_start and first:
             self.sleep(self.rng.uniform(0, self.settings.start_jitter_seconds))
-        memo, interval, detail = state.memo, state.interval, "the first step"
+        if request.relay is not None:
+            self.sleep(self._pause(state.interval, state.deadline))
+        floor = max(self.settings.poll_min_seconds, limits.poll_floor or 0.0)
+        memo, interval, detail = state.memo, max(state.interval, floor), "the first step"
         while True:
+            before = self.throttled()
             try:
                 progress = task.step(memo)
             except OutOfHopTimeError:
@@ -104,8 +118,9 @@ class Relay:
                 if not is_transient(exc):
                     raise
                 _log_backoff(exc)
-                progress = Pending(detail, memo)
-                interval = min(self.settings.poll_max_seconds, interval * 2)
+                progress, congested = Pending(detail, memo), True
+            else:
+                congested = self.throttled() > before
             if isinstance(progress, Early):
                 return replace(
                     progress, state=replace(state, memo=progress.memo, interval=interval)
@@ -113,10 +128,11 @@ class Relay:
             if not isinstance(progress, Pending):
                 return progress
             memo, detail = progress.memo, progress.detail
+            interval = next_interval(interval, congested, self.settings, floor)
             now = self.clock()
             if now >= state.deadline:
                 return self._give_up(state, detail, task, limits)
-            wait = min(interval * self.rng.uniform(0.75, 1.0), state.deadline - now)
+            wait = self._pause(interval, state.deadline)
             left = context.get_remaining_time_in_millis() / 1000
             if left - wait < self.settings.handoff_margin_seconds:
                 following = replace(state, memo=memo)
@@ -129,7 +145,12 @@ class Relay:
                 detail,
             )
             self.sleep(wait)
-            interval = min(self.settings.poll_max_seconds, interval * self.settings.poll_growth)
+
+    def _pause(self, interval: float, deadline: float) -> float:
+        """A jittered interval, never past the deadline. A continued hop starts with the
+        pause its predecessor handed off instead of taking, so waiters that started
+        together do not all poll at once at their hop boundaries."""
+        return max(0.0, min(interval * self.rng.uniform(0.75, 1.0), deadline - self.clock()))
 
     def _cannot_start(
         self,
@@ -195,8 +216,16 @@ class Relay:
         return HandedOff(following.hop)
 
 
+def next_interval(interval: float, congested: bool, settings: Settings, floor: float) -> float:
+    """AIMD on the poll interval: multiply it after a throttled (or failed) step, shorten
+    it by a constant after a clean one, always between ``floor`` and the cap."""
+    if congested:
+        return min(settings.poll_max_seconds, interval * settings.poll_backoff)
+    return max(floor, interval - settings.poll_recovery_seconds)
+
+
 def _log_backoff(exc: Exception) -> None:
-    """Throttling and 5xx answers double the poll interval instead of failing the wait."""
+    """Throttling and 5xx answers back the poll interval off instead of failing the wait."""
     kind = "throttled" if is_throttling(exc) else "transient error"
     logger.warning("AWS %s (%s), backing off: %s", kind, error_code(exc) or type(exc).__name__, exc)
 

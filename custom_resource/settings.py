@@ -20,11 +20,25 @@ class Settings:
     start_jitter_seconds: float = 20.0
     """A new certificate request first waits a random 0..this long, so that many resources
     created at once (RequestCertificate: 5 per second per account) spread out."""
-    poll_min_seconds: float = 10.0
-    """First poll interval; it grows by ``poll_growth`` after every poll."""
+    poll_start_seconds: float = 10.0
+    """The interval a wait starts with, before it knows how busy ACM is: 100 waiters
+    created together start at about ACM's 10 DescribeCertificate calls per second, not
+    twice that; still at most 10 s, the lone certificate's worst-case delay."""
+    poll_min_seconds: float = 5.0
+    """Shortest poll interval, where a waiter that ACM does not throttle stays: the
+    worst-case delay between ISSUED and the response of a lone certificate."""
     poll_max_seconds: float = 30.0
-    """Cap of the poll interval: the worst-case delay between ISSUED and the response."""
-    poll_growth: float = 1.5
+    """Longest poll interval, reached only under throttling: bounds the delay when many
+    waiters share ACM's 10 DescribeCertificate calls per second."""
+    poll_backoff: float = 4.0
+    """Throttling is congestion: a step with a throttled attempt multiplies the interval
+    by this (AIMD's multiplicative part). One throttle takes a waiter from the floor to
+    20 s, so the waiters that collided free most of ACM's limit at once."""
+    poll_recovery_seconds: float = 0.05
+    """A clean poll shortens the interval by this (AIMD's additive part). Slow on purpose:
+    a waiter that was throttled stays backed off for the rest of an hour's wait, so 100
+    waiters sharing ACM's limit see under 2 % of their attempts throttled; a lone waiter
+    comes down from the start interval to the floor in 100 polls (about 12 min)."""
     handoff_margin_seconds: float = 60.0
     """Remaining Lambda time below which a hop re-invokes the function and returns. It
     covers one more AWS call and the hand-off's Invoke, each at its worst case
@@ -42,10 +56,17 @@ class Settings:
     def __post_init__(self) -> None:
         if not 0 < self.poll_min_seconds <= self.poll_max_seconds:
             raise ValueError("WFC_POLL_MIN_SECONDS must be > 0 and <= WFC_POLL_MAX_SECONDS")
+        if not self.poll_min_seconds <= self.poll_start_seconds <= self.poll_max_seconds:
+            raise ValueError(
+                "WFC_POLL_START_SECONDS must be between WFC_POLL_MIN_SECONDS and "
+                "WFC_POLL_MAX_SECONDS"
+            )
         if self.start_jitter_seconds < 0:
             raise ValueError("WFC_START_JITTER_SECONDS must be >= 0")
-        if self.poll_growth < 1:
-            raise ValueError("WFC_POLL_GROWTH must be >= 1")
+        if self.poll_backoff <= 1:
+            raise ValueError("WFC_POLL_BACKOFF must be > 1")
+        if not 0 < self.poll_recovery_seconds <= self.poll_max_seconds:
+            raise ValueError("WFC_POLL_RECOVERY_SECONDS must be > 0 and <= WFC_POLL_MAX_SECONDS")
         if self.handoff_margin_seconds <= 0 or self.deadline_margin_seconds < 0:
             raise ValueError(
                 "WFC_HANDOFF_MARGIN_SECONDS must be > 0, WFC_DEADLINE_MARGIN_SECONDS >= 0"
@@ -59,9 +80,13 @@ class Settings:
             start_jitter_seconds=_number(
                 env, "START_JITTER_SECONDS", defaults.start_jitter_seconds
             ),
+            poll_start_seconds=_number(env, "POLL_START_SECONDS", defaults.poll_start_seconds),
             poll_min_seconds=_number(env, "POLL_MIN_SECONDS", defaults.poll_min_seconds),
             poll_max_seconds=_number(env, "POLL_MAX_SECONDS", defaults.poll_max_seconds),
-            poll_growth=_number(env, "POLL_GROWTH", defaults.poll_growth),
+            poll_backoff=_number(env, "POLL_BACKOFF", defaults.poll_backoff),
+            poll_recovery_seconds=_number(
+                env, "POLL_RECOVERY_SECONDS", defaults.poll_recovery_seconds
+            ),
             handoff_margin_seconds=_number(
                 env, "HANDOFF_MARGIN_SECONDS", defaults.handoff_margin_seconds
             ),

@@ -71,6 +71,10 @@ def test_a_certificate_that_never_issues_fails_at_the_wait_timeout(world: World)
     elapsed = world.signals.times[0] - world.clock.start
     assert 12 * HOURS - 200 <= elapsed <= 12 * HOURS
     assert 50 <= hops <= hop_cap(12 * HOURS, 900, Settings())
+    slowest_jittered_poll = Settings().poll_max_seconds * 0.75
+    assert world.calls_to("DescribeCertificate") <= 12 * HOURS / slowest_jittered_poll + 60, (
+        "a background wait polls at the cap: it shares the account's rate for hours"
+    )
 
 
 def test_a_shorter_wait_timeout_is_honoured(world: World) -> None:

@@ -1,12 +1,22 @@
-"""The relay's schedule: growing jittered polls, hand-off margin, hop budget, settings."""
+"""The relay's schedule: AIMD on jittered polls, hand-off margin, hop budget, settings."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import SimpleNamespace
+from typing import Any
+
+import botocore.endpoint
 import pytest
 
+from custom_resource.aws import Clients
+from custom_resource.progress import HandedOff, Pending
+from custom_resource.relay import next_interval
 from custom_resource.relay_state import RELAY_KEY, RELAY_VERSION
+from custom_resource.request import parse_request
 from custom_resource.settings import Settings
 from tests.conftest import FakeContext, World, make_event
+from tools.bench.account import throttled_response
 
 
 def sleeps_of(world: World) -> list[float]:
@@ -21,7 +31,7 @@ def sleeps_of(world: World) -> list[float]:
     return slept
 
 
-def test_poll_interval_grows_from_seconds_to_the_cap_with_jitter(world: World) -> None:
+def test_a_lone_waiter_polls_from_the_start_interval_down_to_the_floor(world: World) -> None:
     slept = sleeps_of(world)
     world.issue_after(20 * 60)
     world.lam.run(make_event(DomainName="example.com"))
@@ -29,12 +39,70 @@ def test_poll_interval_grows_from_seconds_to_the_cap_with_jitter(world: World) -
     settings = Settings()
     assert 0 <= slept[0] <= settings.start_jitter_seconds, "a new request starts spread out"
     polls = slept[1:]
-    assert settings.poll_min_seconds * 0.75 <= polls[0] <= settings.poll_min_seconds
-    assert polls[1] > polls[0] and polls[2] > polls[1]
-    assert max(slept) <= settings.poll_max_seconds
-    capped = polls[10:]
-    assert len(set(capped)) > 1, "jittered, not a fixed beat"
-    assert min(capped) >= settings.poll_max_seconds * 0.75
+    assert settings.poll_start_seconds * 0.7 <= polls[0] <= settings.poll_start_seconds
+    assert max(polls) <= settings.poll_start_seconds, "never throttled, never backed off"
+    floor = polls[-20:]
+    assert len(set(floor)) > 1, "jittered, not a fixed beat"
+    assert settings.poll_min_seconds * 0.75 <= min(floor) <= max(floor) <= settings.poll_min_seconds
+    assert world.sink.last["Status"] == "SUCCESS"
+
+
+@pytest.mark.parametrize(
+    ("interval", "congested", "expected"),
+    [(5.0, True, 20.0), (10.0, True, 30.0), (30.0, False, 29.95), (5.02, False, 5.0)],
+)
+def test_throttling_multiplies_the_interval_and_clean_polls_shorten_it(
+    interval: float, congested: bool, expected: float
+) -> None:
+    settings = Settings()
+    floor = settings.poll_min_seconds
+    assert next_interval(interval, congested, settings, floor) == pytest.approx(expected)
+
+
+class ThrottledTask:
+    """Pending for ever; the steps in ``throttled_at`` meet a throttled (retried) attempt."""
+
+    physical_id = None
+
+    def __init__(self, throttled_at: set[int]) -> None:
+        self.throttled_at, self.steps, self.throttled = throttled_at, 0, 0
+
+    def step(self, memo: dict[str, Any]) -> Pending:
+        self.steps += 1
+        self.throttled += self.steps in self.throttled_at
+        return Pending("waiting", memo)
+
+
+def test_a_throttled_attempt_backs_the_next_poll_off_though_botocore_retried_it(
+    world: World,
+) -> None:
+    task, slept = ThrottledTask({5}), sleeps_of(world)
+    relay = replace(world.runtime.relay(), throttled=lambda: task.throttled)
+    request = parse_request(make_event(DomainName="example.com"))
+
+    outcome = relay.run(request, task, FakeContext(world.clock, 900), 3600)
+
+    assert isinstance(outcome, HandedOff)
+    assert slept[4] >= 3 * slept[3], "the throttled 5th step: about four times longer"
+    assert slept[5] < slept[4], "then shorter again, a little per clean poll"
+
+
+def test_clients_count_the_throttled_attempts_botocore_retries(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=lambda s: None))
+    answers = iter([throttled_response, throttled_response])
+
+    def throttle_twice(request: Any, **_: Any) -> Any:
+        answer = next(answers, None)
+        return None if answer is None else answer(request.url)
+
+    world.session.events.register_first("before-send.acm.ListCertificates", throttle_twice)
+    clients = Clients(world.session, "eu-west-1", clock=world.clock)
+
+    clients.acm().list_certificates()
+
+    assert clients.throttled_attempts == 2
 
 
 def test_each_hop_hands_off_with_the_margin_left(world: World) -> None:
@@ -45,6 +113,20 @@ def test_each_hop_hands_off_with_the_margin_left(world: World) -> None:
     for hop in invocations[:-1]:
         used = hop.ended_at - hop.started_at
         assert 900 - margin - Settings().poll_max_seconds <= used <= 900 - margin
+
+
+def test_a_continued_hop_first_takes_the_pause_its_predecessor_handed_off(
+    world: World,
+) -> None:
+    polled: list[float] = []
+    world.hooks["acm.DescribeCertificate"] = lambda params: polled.append(world.clock())
+    world.issue_after(20 * 60)
+    first, second = world.lam.run(make_event(DomainName="example.com"))
+
+    assert first.handed_off and second.started_at == first.ended_at
+    soon = second.started_at + 0.75 * Settings().poll_min_seconds
+    at_hand_off = [t for t in polled if second.started_at - 1 <= t < soon]
+    assert len(at_hand_off) == 1, "the first hop's last poll, not one more from the second"
 
 
 def test_a_one_hour_wait_takes_at_most_five_invocations(world: World) -> None:
@@ -58,7 +140,9 @@ def test_settings_come_from_the_environment() -> None:
         {
             "WFC_POLL_MIN_SECONDS": "2",
             "WFC_POLL_MAX_SECONDS": "20",
-            "WFC_POLL_GROWTH": "2",
+            "WFC_POLL_START_SECONDS": "4",
+            "WFC_POLL_BACKOFF": "3",
+            "WFC_POLL_RECOVERY_SECONDS": "0.5",
             "WFC_HANDOFF_MARGIN_SECONDS": "30",
             "WFC_DEADLINE_MARGIN_SECONDS": "90",
             "WFC_ALLOW_LOOPBACK_RESPONSE_URL": "true",
@@ -67,7 +151,9 @@ def test_settings_come_from_the_environment() -> None:
     assert settings == Settings(
         poll_min_seconds=2,
         poll_max_seconds=20,
-        poll_growth=2,
+        poll_start_seconds=4,
+        poll_backoff=3,
+        poll_recovery_seconds=0.5,
         handoff_margin_seconds=30,
         deadline_margin_seconds=90,
         allow_loopback_response_url=True,
@@ -80,7 +166,9 @@ def test_settings_come_from_the_environment() -> None:
     [
         ({"WFC_POLL_MIN_SECONDS": "fast"}, "WFC_POLL_MIN_SECONDS must be a number"),
         ({"WFC_POLL_MIN_SECONDS": "60"}, "WFC_POLL_MIN_SECONDS must be > 0"),
-        ({"WFC_POLL_GROWTH": "0.5"}, "WFC_POLL_GROWTH must be >= 1"),
+        ({"WFC_POLL_BACKOFF": "1"}, "WFC_POLL_BACKOFF must be > 1"),
+        ({"WFC_POLL_RECOVERY_SECONDS": "0"}, "WFC_POLL_RECOVERY_SECONDS must be > 0"),
+        ({"WFC_POLL_START_SECONDS": "40"}, "WFC_POLL_START_SECONDS must be between"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_variable(env: dict[str, str], message: str) -> None:
@@ -95,7 +183,7 @@ def test_misconfigured_function_answers_failed_naming_the_variable(
     from custom_resource.lifecycle import Runtime
 
     fallback = Runtime(clients=world.runtime.clients, sender=world.runtime.sender)
-    monkeypatch.setenv("WFC_POLL_GROWTH", "0")
+    monkeypatch.setenv("WFC_POLL_BACKOFF", "0")
     monkeypatch.setattr(entry, "_provider", None)
     monkeypatch.setattr(entry, "Runtime", lambda settings=None: fallback if settings else Runtime())
 
@@ -103,7 +191,7 @@ def test_misconfigured_function_answers_failed_naming_the_variable(
 
     [body] = world.sink.bodies
     assert body["Status"] == "FAILED"
-    assert "misconfigured: WFC_POLL_GROWTH must be >= 1" in body["Reason"]
+    assert "misconfigured: WFC_POLL_BACKOFF must be > 1" in body["Reason"]
     assert world.certificates() == []
 
 

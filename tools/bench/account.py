@@ -92,14 +92,32 @@ class CallLog:
         return self.total(operation) - self.total(operation, "accepted")
 
 
+class RateLimit:
+    """ACM's quota per operation and region: N tokens, refilled at every whole second.
+    The provider's front door and the peers' models share it, so both meet one ACM."""
+
+    def __init__(self, limits: Mapping[str, int]) -> None:
+        self.limits = dict(limits)
+        self._used: Counter[tuple[str, str, int]] = Counter()
+
+    def admit(self, operation: str, second: int, region: str = REGION) -> bool:
+        limit = self.limits.get(operation)
+        if limit is None:
+            return True
+        key = (region, operation, second)
+        if self._used[key] >= limit:
+            return False
+        self._used[key] += 1
+        return True
+
+
 class AcmFrontDoor:
     """Counts every HTTP attempt and throttles it like ACM before moto answers it."""
 
     def __init__(self, clock: VirtualClock, session: Any, limits: Mapping[str, int]) -> None:
         self.clock = clock
-        self.limits = dict(limits)
+        self.limit = RateLimit(limits)
         self.calls = CallLog()
-        self._used: Counter[tuple[str, str, int]] = Counter()
         events = session.events
         events.unregister("before-send", botocore_stubber)
         events.register("before-send", self._handle)
@@ -112,18 +130,15 @@ class AcmFrontDoor:
         _, service, operation = event_name.split(".", 2)
         second = math.floor(self.clock.elapsed)
         self.calls.add("attempted", operation, second)
-        limit = self.limits.get(operation) if service == "acm" else None
-        if limit is not None:
+        if service == "acm":
             region = (urlsplit(request.url).hostname or "").split(".")[1]
-            key = (region, operation, second)
-            if self._used[key] >= limit:
-                return _throttled(request.url)
-            self._used[key] += 1
+            if not self.limit.admit(operation, second, region):
+                return throttled_response(request.url)
         self.calls.add("accepted", operation, second)
         return botocore_stubber(event_name=event_name, request=request, **kwargs)
 
 
-def _throttled(url: str) -> AWSResponse:
+def throttled_response(url: str) -> AWSResponse:
     body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
     headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "throttled"}
     return AWSResponse(url, 400, headers, MockRawResponse(body))

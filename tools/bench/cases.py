@@ -1,6 +1,6 @@
 """The benchmark's cases and targets: one certificate at a time, then many at once.
 
-- One certificate validated after 1, 14, 16 and 45 minutes: detection latency (ISSUED
+- One certificate validated after 2, 10, 30, 45 and 70 minutes: detection latency (ISSUED
   to response), Lambda invocations (hops), billed seconds and GB-seconds,
   DescribeCertificate calls.
 - 100 Creates delivered at the same instant, under ACM's rate limits per account and
@@ -21,11 +21,17 @@ from custom_resource.settings import Settings
 from tools.emulator import FunctionConfig, from_template
 
 from .account import ACM_LIMITS, ResourceSpec
+from .pricing import gb_seconds
+from .rows import CrowdRow, StrategyRow
 from .simulate import SimResult, simulate, total_attempts
 
-SINGLE_MINUTES = (1.0, 14.0, 16.0, 45.0)
+SINGLE_MINUTES = (2.0, 10.0, 30.0, 45.0, 70.0)
+"""70: beyond CloudFormation's one-hour ServiceTimeout, so the wait must answer FAILED."""
 LONG_WAIT_MINUTES = 45.0
 MAX_HOPS_45_MINUTES = 6
+SINGLE_P50_SECONDS = 5.0
+SINGLE_MAX_SECONDS = 10.0
+"""Detection latency targets of a lone certificate, ISSUED to response (issue 13)."""
 MAX_THROTTLED_PERCENT = 2.0
 """At most this share of DescribeCertificate attempts may be throttled with 100 waiters."""
 DESCRIBE = "DescribeCertificate"
@@ -103,14 +109,14 @@ class BenchReport:
     single: list[SingleCase] = field(default_factory=list)
     concurrent: list[ConcurrentCase] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
+    side_by_side: list[StrategyRow] = field(default_factory=list)
+    """This provider and its peers, per wait length (``compare.py``)."""
+    crowd: list[CrowdRow] = field(default_factory=list)
+    """The same, with the 'equal' case's resources waiting at once."""
 
     @property
     def passed(self) -> bool:
         return all(t.passed for t in self.targets)
-
-
-def _gb_s(billed_ms: int, memory_mb: int) -> float:
-    return billed_ms / 1000 * memory_mb / 1024
 
 
 def _longest(result: SimResult) -> float:
@@ -170,7 +176,7 @@ def run_single(minutes: float, options: RunOptions) -> SingleCase:
         hops=len(outcome.invocations),
         billed_ms=billed,
         billed_s=sum(billed) / 1000,
-        gb_s=_gb_s(sum(billed), options.function.memory_mb),
+        gb_s=gb_seconds(sum(billed), options.function.memory_mb),
         describe_calls=result.calls.total(DESCRIBE, "called"),
         describe_attempts=result.calls.total(DESCRIBE),
         responded_after_s=outcome.responses[0][0] if outcome.responses else None,
@@ -202,7 +208,7 @@ def run_concurrent(
         longest_hop_s=_longest(result),
         invocations=len(result.invocations),
         billed_s=billed / 1000,
-        gb_s=_gb_s(billed, options.function.memory_mb),
+        gb_s=gb_seconds(billed, options.function.memory_mb),
         environments=result.environments,
         peak_concurrency=result.peak_concurrency,
         describe=_load(result, DESCRIBE),
@@ -213,17 +219,31 @@ def run_concurrent(
 
 
 def evaluate(report: BenchReport, poll_cap: float) -> list[Target]:
-    """The pass/fail targets of issue 6 (point 9), plus how much ACM had to push back.
+    """The pass/fail targets of issues 6 and 13, plus how much ACM had to push back.
 
     Independent waiters cannot keep every single second under ACM's limit (their phases are
     random); what the engine controls is backing off when throttled, so the share of
     throttled attempts is the measure of that, next to ACM's accepted peak.
     """
     targets: list[Target] = []
-    single = [c.detection_latency_s for c in report.single]
-    worst = max((x for x in single if x is not None), default=None)
-    ok = bool(single) and None not in single and worst is not None and worst <= poll_cap
-    targets.append(Target("detection latency <= poll cap, single certificate", worst, poll_cap, ok))
+    single = [c.detection_latency_s for c in report.single if c.status == "SUCCESS"]
+    found = [x for x in single if x is not None]
+    p50 = statistics.median(found) if found else None
+    worst = max(found, default=None)
+    targets += [
+        Target(
+            "detection latency p50 (s), single certificate",
+            p50,
+            SINGLE_P50_SECONDS,
+            p50 is not None and p50 <= SINGLE_P50_SECONDS,
+        ),
+        Target(
+            "detection latency max (s), single certificate",
+            worst,
+            SINGLE_MAX_SECONDS,
+            worst is not None and worst <= SINGLE_MAX_SECONDS,
+        ),
+    ]
     long = [c for c in report.single if c.validation_minutes == LONG_WAIT_MINUTES]
     if long:
         targets.append(

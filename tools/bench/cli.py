@@ -1,8 +1,10 @@
 """``python -m tools.bench`` (``make bench``): run the cases, print each as it ends.
 
 The real handler runs against moto in virtual time: nothing sleeps for real and a
-45-minute wait takes a fraction of a second. Figures go to the screen and to
-``bench-results.json``. The exit status is 1 when a target fails, 0 otherwise.
+45-minute wait takes a fraction of a second. Then the other ways to wait (``peers.py``)
+run on the same simulated ACM, side by side. Figures go to the screen, to
+``bench-results.json`` and to the chart ``docs/bench.svg``; ``--write-readme`` also
+rewrites the README's generated block. The exit status is 1 when a target fails.
 """
 
 from __future__ import annotations
@@ -15,11 +17,16 @@ from typing import TextIO
 
 from custom_resource.settings import Settings
 
+from . import readme
 from . import report as tables
 from .cases import SINGLE_MINUTES, RunOptions, SingleCase, evaluate, new_report, run_cases
+from .chart import svg
+from .compare import add_comparison
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "bench-results.json"
+DEFAULT_CHART = ROOT / readme.CHART
+README = ROOT / "README.md"
 
 
 class Screen:
@@ -65,7 +72,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--minutes",
         type=_minutes_list,
         default=list(SINGLE_MINUTES),
-        help="validation times of the single-certificate cases, e.g. 1,14,16,45",
+        help="validation times of the single-certificate cases, e.g. 2,10,30,45,70",
     )
     parser.add_argument("--resources", type=int, default=100, help="resources waiting at once")
     parser.add_argument(
@@ -95,6 +102,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         help="HTTP attempts per call of the provider's clients, 1 = no SDK retries "
         "(default: as custom_resource/aws.py ships)",
+    )
+    parser.add_argument("--chart", type=Path, default=DEFAULT_CHART, help="SVG chart file")
+    parser.add_argument(
+        "--write-readme",
+        action="store_true",
+        help="rewrite README.md's generated block with these figures",
     )
     parser.add_argument("--verbose", action="store_true", help="show the provider's logs")
     return parser.parse_args(argv)
@@ -129,7 +142,17 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
             header = tables.concurrent_header(report) if first else []
             screen.lines([*header, tables.concurrent_row(case)])
     report.targets = evaluate(report, options.settings.poll_max_seconds)
-    screen.lines([*tables.load_table(report), *tables.footer(report)])
+    add_comparison(report, args.equal_minutes)
+    screen.lines(tables.load_table(report))
+    screen.lines(["", "Side by side: the same ACM, issuance times and Lambda prices", ""])
+    screen.lines(readme.markdown(report))
+    screen.lines(tables.footer(report))
     tables.write_json(report, args.out)
-    screen.lines([f"Figures written to {args.out}"])
+    args.chart.parent.mkdir(parents=True, exist_ok=True)
+    args.chart.write_text(svg(report.side_by_side))
+    written = [str(args.out), str(args.chart)]
+    if args.write_readme:
+        readme.write(README, report)
+        written.append(str(README))
+    screen.lines([f"Figures written to {', '.join(written)}"])
     return 0 if report.passed else 1

@@ -21,6 +21,9 @@ NOTES = (
     "calls: API calls the provider made; attempts: HTTP requests ACM saw, botocore's "
     "retries included (standard mode, backoff in virtual time); > limit: simulated "
     "seconds with more attempts than the limit.",
+    "Side by side: only this provider runs its real code; each peer is a model on the same "
+    "simulated ACM, issuance times, SDK retries and Lambda billing (tools/bench/peers.py, "
+    "with the source of every parameter).",
 )
 
 
@@ -38,7 +41,8 @@ def header(report: BenchReport) -> list[str]:
         f"{function.maximum_retry_attempts} async retries ({function.source}); "
         f"botocore retries: {report.sdk_retries.get('mode')} mode, "
         f"{report.sdk_retries['attempts_per_call']} attempts per call",
-        f"Polling: {s['poll_min_seconds']:g}-{s['poll_max_seconds']:g} s x{s['poll_growth']:g}, "
+        f"Polling: {s['poll_min_seconds']:g}-{s['poll_max_seconds']:g} s, AIMD: "
+        f"x{s['poll_backoff']:g} when throttled, -{s['poll_recovery_seconds']:g} s per poll, "
         f"hand-off margin {s['handoff_margin_seconds']:g} s, "
         f"deadline margin {s['deadline_margin_seconds']:g} s (seed {report.seed})",
     ]
