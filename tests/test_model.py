@@ -41,7 +41,7 @@ from tests.lifecycle_helpers import crash_once, delete_event, deliver_until_done
 
 settings.register_profile(
     "ci",
-    max_examples=50,
+    max_examples=40,
     stateful_step_count=8,
     derandomize=True,
     database=None,
