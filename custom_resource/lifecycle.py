@@ -171,8 +171,8 @@ def _wait(
     timeout = props.service_timeout if props else DEFAULT_SERVICE_TIMEOUT
     if request.relay is not None and is_answered(request.relay.memo):
         assert props is not None
-        arn = request.relay.memo.get("CertificateArn")
-        ended = watch(runtime.clients, request, str(arn)) if is_certificate_arn(arn) else None
+        arn = memo_arn(request)
+        ended = watch(runtime.clients, request, arn) if arn else None
         if ended is not None:
             return ended
         return _wait_in_background(request, task, props, context, runtime, hop_seconds, None)
@@ -221,6 +221,7 @@ def _end_background(
 
 
 def memo_arn(request: CfnRequest) -> str | None:
+    """The certificate ARN the relay state (of any version) names, if it is one."""
     relay = request.relay or request.foreign_relay
     arn = relay.memo.get("CertificateArn") if relay else None
     return arn if isinstance(arn, str) and is_certificate_arn(arn) else None
@@ -239,9 +240,19 @@ def signal(handle: str, body: bytes, context: LambdaContext, runtime: Runtime) -
 def _refuse_foreign_relay(request: CfnRequest) -> Failed:
     """A wait of another provider version: answer FAILED, naming a Create's certificate."""
     assert request.foreign_relay is not None
-    named = request.foreign_relay.memo.get("CertificateArn")
-    keep = request.request_type == "Create" and is_certificate_arn(named)
-    return Failed(request.foreign_relay.reason, named if keep else None)
+    named = certificate_named_by(request) if request.request_type == "Create" else None
+    return Failed(request.foreign_relay.reason, named)
+
+
+def certificate_named_by(request: CfnRequest) -> str | None:
+    """The certificate this request's relay state names, if any.
+
+    A Create's relay state names the certificate it requested, an Update's the
+    replacement it requested (an Update that keeps or returns to a certificate names
+    none); a Delete's names none (it answers its own id anyway). A relay state of another
+    provider version is read for that name only.
+    """
+    return None if request.request_type == "Delete" else memo_arn(request)
 
 
 def abandon_replacement(

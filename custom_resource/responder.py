@@ -20,8 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from .background import signal_body
-from .certificate import REPLACES_TAG, is_certificate_arn
-from .lifecycle import Runtime, answered_before, memo_arn, respond, wait_handle_of
+from .certificate import REPLACES_TAG
+from .lifecycle import (
+    Runtime,
+    answered_before,
+    certificate_named_by,
+    memo_arn,
+    respond,
+    wait_handle_of,
+)
 from .lifecycle import signal as send_signal
 from .progress import Failed
 from .relay import LambdaContext
@@ -94,21 +101,6 @@ def _error_in(payload: Any) -> str:
     text = ": ".join(str(part) for part in (kind, message) if part)
     text = _URL.sub(lambda match: mask_url(match.group(0)), text)
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
-
-
-def certificate_named_by(request: CfnRequest) -> str | None:
-    """The certificate this request's relay state names, if any.
-
-    A Create's relay state names the certificate it requested, an Update's the
-    replacement it requested (an Update that keeps or returns to a certificate names
-    none); a Delete's names none (it answers its own id anyway). A relay state of another
-    provider version is read for that name only.
-    """
-    relay = request.relay or request.foreign_relay
-    if relay is None or request.request_type == "Delete":
-        return None
-    arn = relay.memo.get("CertificateArn")
-    return arn if isinstance(arn, str) and is_certificate_arn(arn) else None
 
 
 def last_answer(gave_up: GaveUp, log_group: str) -> Failed:

@@ -15,10 +15,10 @@ import pytest
 
 from custom_resource import responder as responder_module
 from custom_resource.certificate import REPLACES_TAG, is_certificate_arn
-from custom_resource.lifecycle import physical_id_for
+from custom_resource.lifecycle import certificate_named_by, physical_id_for
 from custom_resource.progress import Failed
 from custom_resource.request import RELAY_KEY, parse_request
-from custom_resource.responder import Responder, certificate_named_by
+from custom_resource.responder import Responder
 from custom_resource.response import ResponseNotDeliveredError
 from tests.conftest import RESPONSE_URL, FakeContext, World, make_event
 from tests.flaky_put import flaky_sender
