@@ -1,4 +1,4 @@
-"""12-hour mode (SPEC section 5a): the wait that goes on after CloudFormation's answer.
+"""12-hour mode: the wait that goes on after CloudFormation's answer.
 
 With a ``WaitConditionHandle`` the resource answers SUCCESS once its validation records
 are known, then keeps waiting in hops until the certificate is ISSUED, fails, or

@@ -2,7 +2,7 @@
 
 crhelper gives us request-type dispatch and JSON logs that carry the stack, logical id
 and request id. Everything that talks to CloudFormation is ours; the seam below switches
-off the three crhelper behaviours we must not inherit (see FACTS.md):
+off the three crhelper behaviours we must not inherit:
 
 - ``_set_timeout``: its watchdog would send FAILED with whatever physical id is current
   (often empty) 0.5 s before the Lambda deadline, racing our hand-off to the next hop;
@@ -12,7 +12,7 @@ off the three crhelper behaviours we must not inherit (see FACTS.md):
 
 crhelper also catches every exception of a hop. A response that could not be delivered
 must fail the invocation all the same, so that Lambda retries the event and, once it
-gives up, the last-resort responder answers (SPEC section 5b): the seam keeps that error
+gives up, the last-resort responder answers: the seam keeps that error
 and ``Provider`` raises it once crhelper has returned.
 
 crhelper also builds Lambda, EventBridge and CloudWatch Logs clients for its polling

@@ -1,4 +1,4 @@
-"""Resource properties (SPEC section 2) parsed and checked into a typed object.
+"""Resource properties parsed and checked into a typed object.
 
 CloudFormation sends every scalar as a string. Every problem found is reported at once,
 each naming its property, so a user fixes the template in one go; nothing here calls AWS.

@@ -1,4 +1,4 @@
-"""The last-resort responder: answer FAILED for a request Lambda gave up on (SPEC section 5b).
+"""The last-resort responder: answer FAILED for a request Lambda gave up on.
 
 Lambda sends an event it stops retrying (every delivery failed, the event grew too old,
 or recursive loop detection stopped the chain) to the provider's on-failure destination:
@@ -137,7 +137,7 @@ def signal(request: CfnRequest, answer: Failed, context: LambdaContext, runtime:
     """Deliver the last answer where the request waits for it.
 
     CloudFormation's ResponseURL, unless the relay state says CloudFormation already has
-    its one response (12-hour mode, SPEC section 5a): then the resource's WaitCondition
+    its one response (12-hour mode): then the resource's WaitCondition
     waits, and FAILURE is signalled to its handle instead.
     """
     if answered_before(request):

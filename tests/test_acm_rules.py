@@ -1,4 +1,4 @@
-"""ACM's rules (issue 11, point 4): limits, patterns and enums come from botocore's model.
+"""ACM's rules: limits, patterns and enums come from botocore's model.
 
 Each bad case breaks one constraint of the model (or one rule ACM documents) and must be
 rejected naming the property; each edge case sits exactly at a limit and must pass.

@@ -1,4 +1,4 @@
-"""Validation records as attributes, and CertificateExport (issue 11, points 1 and 3)."""
+"""Validation records as attributes, and CertificateExport."""
 
 from __future__ import annotations
 

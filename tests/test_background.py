@@ -1,4 +1,4 @@
-"""12-hour mode (issue 11, point 2): answer early, wait on in hops, signal the handle once.
+"""12-hour mode: answer early, wait on in hops, signal the handle once.
 
 Run one by hand: ``.venv/bin/pytest tests/test_background.py -k five_hours -s``.
 """

@@ -1,4 +1,4 @@
-"""Delete (SPEC section 4) and the rollback sequences CloudFormation really sends."""
+"""Delete and the rollback sequences CloudFormation really sends."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hardening (SPEC sections 5-6): bad events, crashes, refused hand-offs, throttling, duplicates."""
+"""Hardening: bad events, crashes, refused hand-offs, throttling, duplicates."""
 
 from __future__ import annotations
 

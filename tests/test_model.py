@@ -1,4 +1,4 @@
-"""Model-based test: CloudFormation's sequences, searched by Hypothesis (issue 9).
+"""Model-based test: CloudFormation's sequences, searched by Hypothesis.
 
 A small model of one stack holding one ``Custom::WaitForCertificate`` drives the real
 handler through the test harness (moto, the fake clock, the in-process Lambda). Its rules

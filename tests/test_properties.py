@@ -1,4 +1,4 @@
-"""Property parsing (SPEC section 2): good input typed, bad input FAILED before any AWS call."""
+"""Property parsing: good input typed, bad input FAILED before any AWS call."""
 
 from __future__ import annotations
 

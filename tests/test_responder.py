@@ -1,4 +1,4 @@
-"""The last-resort responder (SPEC section 5b): Lambda gave up on an event, the stack hears FAILED.
+"""The last-resort responder: Lambda gave up on an event, the stack hears FAILED.
 
 Records are Lambda's on-failure invocation records, built around events the provider
 really handled (the emulator's own record, ``tools/emulator/destination.py``); the

@@ -1,4 +1,4 @@
-"""Responses (SPEC section 6): size limit, URL policy, bounded status-checked PUT.
+"""Responses: size limit, URL policy, bounded status-checked PUT.
 
 The retry loop runs on a virtual clock (``FakeClock``): attempts that fail at once
 leave room for every retry, attempts that hang are charged their socket timeout.

@@ -1,4 +1,4 @@
-"""Regression tests: the sequences CloudFormation and Lambda really produce (issue 9).
+"""Regression tests: the sequences CloudFormation and Lambda really produce.
 
 Each test is named after the behaviour it guards; each failed on the provider before the
 Update decision was made from what exists in AWS.

@@ -1,4 +1,4 @@
-"""An undeliverable response fails the invocation (SPEC sections 5b, 6).
+"""An undeliverable response fails the invocation.
 
 crhelper catches every exception of a hop; the provider raises once crhelper has
 returned, so that Lambda retries the event (the hop is idempotent) and, once Lambda

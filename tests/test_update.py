@@ -1,4 +1,4 @@
-"""Update (SPEC section 4): in place, replacement, no change, rollback."""
+"""Update: in place, replacement, no change, rollback."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ ACM_LIMITS: Mapping[str, int] = {
     "RequestCertificate": 5,
     "DeleteCertificate": 10,
 }
-"""ACM's request rates per second, per account and region (FACTS.md)."""
+"""ACM's request rates per second, per account and region."""
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ LONG_WAIT_MINUTES = 45.0
 MAX_HOPS_45_MINUTES = 6
 SINGLE_P50_SECONDS = 5.0
 SINGLE_MAX_SECONDS = 10.0
-"""Detection latency targets of a lone certificate, ISSUED to response (issue 13)."""
+"""Detection latency targets of a lone certificate, ISSUED to response."""
 MAX_THROTTLED_PERCENT = 2.0
 """At most this share of DescribeCertificate attempts may be throttled with 100 waiters."""
 DESCRIBE = "DescribeCertificate"

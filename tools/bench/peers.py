@@ -38,7 +38,7 @@ CRHELPER_INTERVAL_S = 120.0
 """crhelper 2.0.12, ``CfnResource(polling_interval=2)``: an EventBridge rule
 ``rate(2 minutes)`` invokes the function to poll (resource_helper.py)."""
 REINVOKE_EVERY_S = 15.0
-"""Sleep 15 s in the invocation, then invoke itself asynchronously (issue 13)."""
+"""Sleep 15 s in the invocation, then invoke itself asynchronously."""
 RECURSION_STOP_HOPS = 16
 """Lambda's recursive loop detection stops a chain after about 16 invocations:
 https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html"""

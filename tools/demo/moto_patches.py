@@ -1,7 +1,7 @@
 """Every change the local run makes to moto 5.2.1, in one place, undone on exit.
 
 moto emulates the APIs but not the parts of AWS that act on their own; the patches
-below supply exactly those parts and nothing else (see FACTS.md, "moto"):
+below supply exactly those parts and nothing else:
 
 1. ResponseURL host. moto builds a custom resource's ResponseURL from
    ``settings.moto_server_host()`` (``http://host.docker.internal``, for a Lambda

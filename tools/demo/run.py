@@ -145,7 +145,7 @@ def _responses(emulation: Emulation, recorder: ResponseRecorder) -> dict[str, li
 def _protocol_problem(
     responses: dict[str, list[str]], emulation: Emulation, recorder: ResponseRecorder
 ) -> str | None:
-    """Exactly one well-formed response per request (SPEC section 6)."""
+    """Exactly one well-formed response per request."""
     violations = [*emulation.patches.violations, *recorder.violations]
     if violations:
         return f"protocol violation: {violations[0]}"

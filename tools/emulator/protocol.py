@@ -1,6 +1,6 @@
 """CloudFormation's end of the ResponseURL: the custom-resource protocol, checked on every PUT.
 
-The checks follow FACTS.md (CloudFormation custom resources), not the provider's code, so
+The checks follow CloudFormation's documented custom-resource protocol, not the provider's code, so
 a provider bug cannot hide behind its own constants. ``ResponseSink`` is the in-process
 ResponseURL of the tests and the benchmark; the demo's HTTP recorder and its patched
 CloudFormation run the same ``check_put``.
