@@ -7,8 +7,8 @@ waits itself: the relay decides when to poll again or hand off to the next hop.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -18,12 +18,20 @@ from botocore.exceptions import ClientError
 from .aws import Clients, error_code
 from .background import is_answered
 from .dns import ValidationRecord, change_records, plan_changes, records_by_domain
+from .ownership import (
+    REPLACES_TAG,
+    Owner,
+    certificate_summaries,
+    owned_by,
+    requested_by,
+    tags_of,
+)
 from .progress import Done, Early, Failed, Pending, Progress, Stopped
 from .properties import CertificateProperties, DnsTarget
 
+logger = logging.getLogger(__name__)
+
 TERMINAL_STATUSES = frozenset({"FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "INACTIVE", "EXPIRED"})
-REPLACES_TAG = "WaitForCertificate:Replaces"
-"""Set on a replacement certificate, naming the one it replaced, so a rollback finds it."""
 
 _CERT_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:acm:([a-z0-9-]+):\d{12}:certificate/[\w-]+$")
 
@@ -37,11 +45,6 @@ def region_of(arn: str) -> str:
     if not match:
         raise ValueError(f"{arn!r} is not an ACM certificate ARN")
     return match.group(1)
-
-
-def idempotency_token(*parts: str) -> str:
-    """ACM's IdempotencyToken: 32 word characters, the same for the same request."""
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
 def certificate_data(
@@ -104,7 +107,8 @@ class IssueCertificate:
 
     props: CertificateProperties
     clients: Clients
-    token: str
+    owner: Owner
+    """The request: its token makes the request idempotent, its tags mark ownership."""
     replaces: str | None = None
     """On an Update replacement, the certificate being replaced (remembered in a tag)."""
     arn: str | None = None
@@ -154,7 +158,7 @@ class IssueCertificate:
         props = self.props
         args: dict[str, Any] = {
             "DomainName": props.domain_name,
-            "IdempotencyToken": self.token,
+            "IdempotencyToken": self.owner.token,
             "KeyAlgorithm": props.key_algorithm,
         }
         if props.subject_alternative_names:
@@ -174,11 +178,10 @@ class IssueCertificate:
         }
         if any(options.values()):
             args["Options"] = {k: v for k, v in options.items() if v}
-        tags = [{"Key": k, "Value": v} for k, v in props.tags]
-        if self.replaces and len(tags) < 50:
+        tags = [{"Key": k, "Value": v} for k, v in props.tags] + self.owner.tags()
+        if self.replaces:
             tags.append({"Key": REPLACES_TAG, "Value": self.replaces})
-        if tags:
-            args["Tags"] = tags
+        args["Tags"] = tags
         arn: str = self.clients.acm(props.region).request_certificate(**args)["CertificateArn"]
         return arn
 
@@ -207,12 +210,15 @@ def pending_detail(certificate: dict[str, Any], props: CertificateProperties) ->
 class DeleteCertificate:
     """Delete the certificate in its own region; wait while something still uses it.
 
-    With RemoveValidationRecords, the records this resource wrote are deleted afterwards,
+    Only a certificate the provider requested for this stack is deleted (its ownership
+    tags say so); any other is left alone, and the Delete succeeds saying so. With
+    RemoveValidationRecords, the records this resource wrote are deleted afterwards,
     except those another certificate in the region still needs (records are per name).
     """
 
     arn: str
     clients: Clients
+    stack_id: str
     props: CertificateProperties | None = None
 
     @property
@@ -222,11 +228,18 @@ class DeleteCertificate:
     def step(self, memo: dict[str, Any]) -> Progress:
         if not is_certificate_arn(self.arn):
             return Done(self.arn)
-        acm = self.clients.acm(region_of(self.arn))
+        region = region_of(self.arn)
+        if not memo.get("Owned"):
+            tags = tags_of(self.clients, region, self.arn)
+            if tags is None:
+                return Done(self.arn)
+            if not owned_by(tags, self.stack_id):
+                return Done(self.arn, reason=left_alone(self.arn, self.stack_id))
+            memo = {**memo, "Owned": True}
         if self.props and self.props.remove_validation_records and "Records" not in memo:
             memo = {**memo, "Records": self._records_to_remove()}
         try:
-            acm.delete_certificate(CertificateArn=self.arn)
+            self.clients.acm(region).delete_certificate(CertificateArn=self.arn)
         except ClientError as exc:
             code = error_code(exc)
             if code == "ResourceInUseException":
@@ -234,7 +247,7 @@ class DeleteCertificate:
                 return Pending(f"certificate {self.arn} is still in use by: {users}", memo)
             if code != "ResourceNotFoundException":
                 raise
-        remove_unshared_records(self.clients, region_of(self.arn), memo.get("Records", []))
+        remove_unshared_records(self.clients, region, memo.get("Records", []))
         return Done(self.arn)
 
     def _records_to_remove(self) -> list[dict[str, Any]]:
@@ -258,6 +271,54 @@ class DeleteCertificate:
         return ", ".join(certificate.get("InUseBy", [])) or "a resource ACM did not name"
 
 
+def left_alone(arn: str, stack_id: str) -> str:
+    """Why a certificate was not deleted or changed: the provider did not request it here."""
+    logger.warning("Leaving certificate %s alone: not requested for stack %s", arn, stack_id)
+    return (
+        f"Certificate {arn} was left alone: its tags do not say the WaitForCertificate "
+        f"provider requested it for this stack. Delete it yourself if it is yours and unused "
+        f"(a certificate requested before ownership tags existed: see the upgrade notes)"
+    )
+
+
+@dataclass
+class CleanUpFailedCreate:
+    """The rollback Delete of a create-failed marker: delete what that Create left.
+
+    The marker carries the Create's request token; a certificate whose tags name this
+    stack and that token is the Create's, requested before its hop could name it (Lambda
+    gave up on the hop, or the request's answer never arrived).
+    """
+
+    marker: str
+    owner: Owner
+    region: str
+    clients: Clients
+    props: CertificateProperties | None = None
+
+    @property
+    def physical_id(self) -> str | None:
+        return self.marker
+
+    def step(self, memo: dict[str, Any]) -> Progress:
+        if self.props is None:
+            return Done(self.marker)  # its properties were refused: it requested nothing
+        found = memo.get("Found")
+        if not isinstance(found, list):
+            name = self.props.domain_name
+            found = requested_by(self.clients, self.region, self.owner, name)
+            memo = {**memo, "Found": found}
+        deletes = dict(memo.get("Deletes", {}))
+        for arn in found:
+            task = DeleteCertificate(arn, self.clients, self.owner.stack_id, self.props)
+            progress = task.step(deletes.get(arn, {}))
+            if isinstance(progress, Pending):
+                deletes[arn] = progress.memo
+                return Pending(progress.detail, {**memo, "Deletes": deletes})
+            logger.info("Deleted %s, left by the failed Create %s", arn, self.marker)
+        return Done(self.marker)
+
+
 def _base_name(name: str) -> str:
     """``*.x`` and ``x`` share one validation record."""
     return name.removeprefix("*.").lower()
@@ -265,18 +326,14 @@ def _base_name(name: str) -> str:
 
 def names_in_use(clients: Clients, region: str) -> set[str]:
     """Base names of every certificate left in the region, whatever its key type or status."""
-    acm = clients.acm(region)
     names: set[str] = set()
-    key_types = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1"]
-    key_types += ["EC_secp384r1", "EC_secp521r1"]
-    for page in acm.get_paginator("list_certificates").paginate(Includes={"keyTypes": key_types}):
-        for summary in page.get("CertificateSummaryList", []):
-            listed = summary.get("SubjectAlternativeNameSummaries")
-            if listed is None or summary.get("HasAdditionalSubjectAlternativeNames"):
-                # A certificate deleted since it was listed (a parallel Delete) names nothing.
-                certificate = describe_if_exists(clients, summary["CertificateArn"]) or {}
-                listed = certificate.get("SubjectAlternativeNames", [])
-            names.update(_base_name(n) for n in [summary.get("DomainName", ""), *listed] if n)
+    for summary in certificate_summaries(clients, region):
+        listed = summary.get("SubjectAlternativeNameSummaries")
+        if listed is None or summary.get("HasAdditionalSubjectAlternativeNames"):
+            # A certificate deleted since it was listed (a parallel Delete) names nothing.
+            certificate = describe_if_exists(clients, summary["CertificateArn"]) or {}
+            listed = certificate.get("SubjectAlternativeNames", [])
+        names.update(_base_name(n) for n in [summary.get("DomainName", ""), *listed] if n)
     return names
 
 

@@ -33,13 +33,13 @@ from .background import (
     watch,
 )
 from .certificate import (
+    CleanUpFailedCreate,
     DeleteCertificate,
     IssueCertificate,
-    idempotency_token,
     is_certificate_arn,
-    region_of,
 )
-from .progress import Done, Early, Failed, Outcome, Stopped, Task
+from .ownership import Owner, marker_token, requested_by
+from .progress import Done, Early, Failed, Outcome, Pending, Stopped, Task
 from .properties import (
     DEFAULT_SERVICE_TIMEOUT,
     CertificateProperties,
@@ -58,7 +58,7 @@ from .response import (
     check_response_url,
 )
 from .settings import Settings
-from .update import UpdateCertificate
+from .update import UpdateCertificate, UpdateInPlace
 
 logger = logging.getLogger(__name__)
 
@@ -261,36 +261,82 @@ def abandon_replacement(
     """A failed Update keeps the old resource: delete the replacement it had requested.
 
     CloudFormation ignores the PhysicalResourceId of a FAILED Update, so a replacement
-    certificate would otherwise leak. Only a certificate this request created (through
-    ``IssueCertificate``, whose idempotency token is this request's) is ever deleted.
+    certificate would otherwise leak. Only a certificate this request created is deleted:
+    the one its task requested, or, when no task lived to say (Lambda gave up on the hop,
+    the relay state is of another version), those whose tags name this request.
     """
-    kept = Failed(failed.reason, request.physical_resource_id)
-    created = task.created if isinstance(task, UpdateCertificate) else None
-    if not is_certificate_arn(created) or created == request.physical_resource_id:
-        return kept
-    assert created is not None
+    kept = request.physical_resource_id
     try:
-        clients.acm(region_of(created)).delete_certificate(CertificateArn=created)
-        note = f"the replacement certificate {created} was deleted"
+        replacements = [arn for arn in _replacements(request, task, clients) if arn != kept]
+    except Exception as exc:
+        logger.exception("Could not look for the replacement certificate")
+        return Failed(f"{failed.reason} (could not look for a replacement: {exc})", kept)
+    notes = [_delete_replacement(request, arn, clients) for arn in replacements]
+    return Failed(" ".join([failed.reason, *notes]), kept)
+
+
+def _replacements(request: CfnRequest, task: Task | None, clients: Clients) -> list[str]:
+    """The task knows what it requested, or that it kept a certificate (then it requested
+    none); otherwise (also when a request's answer was lost) the tags tell."""
+    if isinstance(task, UpdateCertificate) and task.created:
+        return [task.created]
+    kept_one = isinstance(task, UpdateCertificate) and isinstance(task.inner, UpdateInPlace)
+    return [] if kept_one else requested_certificates(request, clients)
+
+
+def requested_certificates(request: CfnRequest, clients: Clients) -> list[str]:
+    """The certificates whose tags name this request (none when its properties are not
+    valid: then it requested nothing)."""
+    try:
+        props = parse_properties(request.properties)
+    except Exception:
+        return []
+    owner = Owner.of(request.stack_id, request.logical_resource_id, request.request_id)
+    return requested_by(clients, props.region or clients.region, owner, props.domain_name)
+
+
+def _delete_replacement(request: CfnRequest, arn: str, clients: Clients) -> str:
+    """Delete one replacement (and, with RemoveValidationRecords, its records); say so."""
+    try:
+        props = parse_properties(request.properties)
+    except Exception:
+        props = None
+    try:
+        progress = DeleteCertificate(arn, clients, request.stack_id, props).step({})
     except Exception as exc:
         logger.exception("Could not delete the replacement certificate")
-        note = f"delete the replacement certificate {created} by hand ({exc})"
-    return Failed(f"{failed.reason} ({note})", request.physical_resource_id)
+        return f"(delete the replacement certificate {arn} by hand: {exc})"
+    if isinstance(progress, Pending):
+        return f"(the replacement certificate {arn} could not be deleted: {progress.detail})"
+    return f"(the replacement certificate {arn} was deleted)"
 
 
 def _task_for(request: CfnRequest, clients: Clients) -> tuple[Task, CertificateProperties | None]:
     """The task this request needs and its properties (None: a Delete's were invalid)."""
     if request.request_type == "Delete":
-        try:
-            props: CertificateProperties | None = parse_properties(request.properties)
-        except PropertyError:
-            props = None
-        return DeleteCertificate(request.physical_resource_id or "", clients, props), props
+        return _delete_task(request, clients)
     props = parse_properties(request.properties)
-    token = idempotency_token(request.stack_id, request.logical_resource_id, request.request_id)
+    owner = Owner.of(request.stack_id, request.logical_resource_id, request.request_id)
     if request.request_type == "Create":
-        return IssueCertificate(props, clients, token), props
-    return UpdateCertificate(request, props, clients, token), props
+        return IssueCertificate(props, clients, owner), props
+    return UpdateCertificate(request, props, clients, owner), props
+
+
+def _delete_task(
+    request: CfnRequest, clients: Clients
+) -> tuple[Task, CertificateProperties | None]:
+    """A certificate's Delete, or the clean-up of a create-failed marker (found by tags)."""
+    try:
+        props: CertificateProperties | None = parse_properties(request.properties)
+    except PropertyError:
+        props = None
+    physical_id = request.physical_resource_id or ""
+    token = marker_token(physical_id)
+    if token is None:
+        return DeleteCertificate(physical_id, clients, request.stack_id, props), props
+    owner = Owner(request.stack_id, request.logical_resource_id, token)
+    region = (props.region if props else None) or clients.region
+    return CleanUpFailedCreate(physical_id, owner, region, clients, props), props
 
 
 def physical_id_for(request: CfnRequest, outcome: Done | Failed) -> str:
@@ -298,10 +344,7 @@ def physical_id_for(request: CfnRequest, outcome: Done | Failed) -> str:
         return outcome.physical_id
     if request.physical_resource_id:
         return request.physical_resource_id
-    return (
-        f"{request.logical_resource_id}-create-failed-"
-        + idempotency_token(request.stack_id, request.request_id)[:12]
-    )
+    return Owner.of(request.stack_id, request.logical_resource_id, request.request_id).marker()
 
 
 def respond(
@@ -310,7 +353,7 @@ def respond(
     """Send the one final response of this request; raise if it could not be delivered."""
     physical_id = physical_id_for(request, outcome)
     if isinstance(outcome, Done):
-        response = Response("SUCCESS", physical_id, data=outcome.data)
+        response = Response("SUCCESS", physical_id, outcome.reason, outcome.data)
     else:
         response = Response("FAILED", physical_id, reason=outcome.reason)
     logger.info(

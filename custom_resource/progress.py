@@ -17,6 +17,8 @@ from .relay_state import RelayState
 class Done:
     physical_id: str
     data: dict[str, str] = field(default_factory=dict)
+    reason: str = ""
+    """Said with SUCCESS when there is something to say (e.g. a certificate left alone)."""
 
 
 @dataclass(frozen=True)

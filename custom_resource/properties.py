@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 from .acm_rules import MAX_DOMAIN_NAME_OCTETS, StringRule, acm_rules
+from .ownership import PROVIDER_TAGS, TAG_PREFIX
 
 ValidationMethod = Literal["DNS", "EMAIL"]
 KeyAlgorithm = Literal["RSA_2048", "EC_prime256v1", "EC_secp384r1"]
@@ -54,6 +55,8 @@ TOP_LEVEL = (
     "WaitTimeout",
 )
 DVO_KEYS = ("DomainName", "HostedZoneId", "ValidationDomain", "Route53RoleArn")
+MAX_USER_TAGS = acm_rules().max_tags - len(PROVIDER_TAGS)
+"""ACM allows 50 tags per certificate; the provider's own tags take their share."""
 
 
 class PropertyError(ValueError):
@@ -420,9 +423,8 @@ def _tag_text_ok(check: _Checker, key: str, value: str, where: str) -> bool:
 
 
 def _tags(check: _Checker, raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    rules = acm_rules()
     tags: dict[str, str] = {}
-    for i, entry in enumerate(check.items(raw, "Tags", rules.max_tags)):
+    for i, entry in enumerate(check.items(raw, "Tags", MAX_USER_TAGS)):
         where = f"Tags[{i}]"
         tag = check.mapping(entry, where, ("Key", "Value"))
         if not tag:
@@ -435,6 +437,11 @@ def _tags(check: _Checker, raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...
             continue
         if key.lower().startswith("aws:"):
             check.fail(f"{where}.Key", f"{key[:100]!r} starts with 'aws:', which AWS reserves")
+        elif key.startswith(TAG_PREFIX):
+            check.fail(
+                f"{where}.Key",
+                f"{key[:100]!r} starts with {TAG_PREFIX!r}, reserved for the provider's own tags",
+            )
         elif not _tag_text_ok(check, key, value, where):
             continue
         elif key in tags:

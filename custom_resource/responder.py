@@ -6,9 +6,10 @@ a second function whose handler is ``custom_resource.responder.handler``. Its re
 holds the original event (``requestPayload``), so the stack gets FAILED with a Reason
 saying what happened, instead of waiting in silence for CloudFormation's timeout.
 
-The responder may only write its logs and PUT to the ResponseURL: no ACM, no Route 53.
-It keeps no state, so its answer derives from the record alone and a second record for
-the same request repeats the same answer.
+The responder writes its logs, PUTs to the ResponseURL and deletes what an Update that
+gave up had requested (with the same tag-scoped ACM rights as the provider function). It
+keeps no state, so its answer derives from the record and the certificates' tags, and a
+second record for the same request repeats the same answer.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .background import signal_body
-from .certificate import REPLACES_TAG
 from .lifecycle import (
     Runtime,
+    abandon_replacement,
     answered_before,
     certificate_named_by,
     memo_arn,
@@ -106,9 +107,11 @@ def _error_in(payload: Any) -> str:
 def last_answer(gave_up: GaveUp, log_group: str) -> Failed:
     """FAILED, saying what happened; a Create names its certificate so the rollback deletes it.
 
-    An Update answers its own (old) PhysicalResourceId: CloudFormation ignores the id of
-    a FAILED Update. A replacement certificate it had requested stays (the responder has
-    no ACM rights): the Reason names it.
+    A Create whose relay state names no certificate (Lambda gave up on its first hop)
+    answers the create-failed marker, which carries the request's token: the rollback
+    Delete finds the certificate by its tags. An Update answers its own (old)
+    PhysicalResourceId (CloudFormation ignores the id of a FAILED Update); its replacement
+    is deleted by ``clean_up``.
     """
     request = gave_up.request
     named = certificate_named_by(request)
@@ -125,12 +128,18 @@ def last_answer(gave_up: GaveUp, log_group: str) -> Failed:
     )
     if gave_up.relay_unreadable:
         reason += " The relay state in the event could not be read."
-    if request.request_type == "Update" and named and named != request.physical_resource_id:
-        reason += (
-            f" The replacement certificate {named} this Update requested may remain: delete it"
-            f" if nothing uses it (its tag {REPLACES_TAG} names {request.physical_resource_id})."
-        )
     return Failed(reason, named if request.request_type == "Create" else None)
+
+
+def clean_up(
+    request: CfnRequest, answer: Failed, context: LambdaContext, runtime: Runtime
+) -> Failed:
+    """An Update that gave up before answering leaves its replacement: delete it (found by
+    its tags, as only what this request requested may be) and say so in the answer."""
+    if request.request_type != "Update" or answered_before(request):
+        return answer
+    with runtime.clients.bounded_by(lambda: context.get_remaining_time_in_millis() / 1000):
+        return abandon_replacement(request, answer, None, runtime.clients)
 
 
 def signal(request: CfnRequest, answer: Failed, context: LambdaContext, runtime: Runtime) -> None:
@@ -175,7 +184,10 @@ class Responder:
             else gave_up.request.masked_response_url,
         )
         try:
-            signal(gave_up.request, last_answer(gave_up, self.log_group), context, self.runtime)
+            answer = clean_up(
+                gave_up.request, last_answer(gave_up, self.log_group), context, self.runtime
+            )
+            signal(gave_up.request, answer, context, self.runtime)
         except UnsafeResponseURLError as exc:
             logger.error("Refusing to answer: %s", exc)
 

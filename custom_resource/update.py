@@ -25,9 +25,8 @@ from typing import Any, Literal, cast
 
 from botocore.exceptions import ClientError
 
-from .aws import Clients, error_code
+from .aws import Clients
 from .certificate import (
-    REPLACES_TAG,
     TERMINAL_STATUSES,
     IssueCertificate,
     certificate_data,
@@ -38,6 +37,7 @@ from .certificate import (
     route53_for,
 )
 from .dns import change_records, plan_changes, records_by_domain
+from .ownership import REPLACES_TAG, TAG_PREFIX, Owner, owned_by, tags_of
 from .progress import Done, Early, Failed, Pending, Progress, Task
 from .properties import CertificateProperties, PropertyError, parse_properties
 from .request import CfnRequest
@@ -79,7 +79,7 @@ class UpdateCertificate:
     request: CfnRequest
     props: CertificateProperties
     clients: Clients
-    token: str
+    owner: Owner
     inner: Task | None = None
 
     @property
@@ -119,7 +119,7 @@ class UpdateCertificate:
 
     def _carry_out(self, plan: UpdatePlan) -> Task:
         if plan.action == "replace":
-            return IssueCertificate(self.props, self.clients, self.token, replaces=plan.arn or None)
+            return IssueCertificate(self.props, self.clients, self.owner, replaces=plan.arn or None)
         try:
             old = parse_properties(self.request.old_properties or {})
         except PropertyError:
@@ -129,14 +129,23 @@ class UpdateCertificate:
 
 
 def decide(request: CfnRequest, props: CertificateProperties, clients: Clients) -> UpdatePlan:
+    """Keep or return to a certificate only if this stack owns it (its tags say so): one
+    the provider did not request here is never changed, a new one replaces it."""
     current = request.physical_resource_id or ""
+    tags = _tags_if_certificate(clients, current)
+    if tags is None or not owned_by(tags, request.stack_id):
+        return UpdatePlan("replace", current)
     described = describe_if_exists(clients, current)
     if described is not None and matches(described, props, clients.region):
         return UpdatePlan("keep", current)
-    previous = replaced_certificate(clients, current, props)
+    previous = replaced_certificate(clients, tags.get(REPLACES_TAG, ""), request.stack_id, props)
     if previous and stack_status(clients, request.stack_id) == ROLLING_BACK:
         return UpdatePlan("return", previous)
     return UpdatePlan("replace", current)
+
+
+def _tags_if_certificate(clients: Clients, arn: str) -> dict[str, str] | None:
+    return tags_of(clients, region_of(arn), arn) if is_certificate_arn(arn) else None
 
 
 def matches(certificate: dict[str, Any], props: CertificateProperties, home: str) -> bool:
@@ -176,19 +185,13 @@ def matches(certificate: dict[str, Any], props: CertificateProperties, home: str
 
 
 def replaced_certificate(
-    clients: Clients, current: str, props: CertificateProperties
+    clients: Clients, previous: str, stack_id: str, props: CertificateProperties
 ) -> str | None:
-    """The ISSUED certificate ``current`` replaced (its tag says which), if it matches."""
-    if not is_certificate_arn(current):
+    """``previous`` (named by the replacement's tag) if it is this stack's, ISSUED, and
+    what ``props`` ask for."""
+    tags = _tags_if_certificate(clients, previous)
+    if tags is None or not owned_by(tags, stack_id):
         return None
-    try:
-        listed = clients.acm(region_of(current)).list_tags_for_certificate(CertificateArn=current)
-    except ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return None
-        raise
-    tags = listed.get("Tags", [])
-    previous = next((t.get("Value", "") for t in tags if t["Key"] == REPLACES_TAG), "")
     described = describe_if_exists(clients, previous)
     if described is None or described.get("Status") != "ISSUED":
         return None
@@ -246,7 +249,9 @@ class UpdateInPlace:
 
     def _update_tags(self, acm: Any) -> None:
         listed = acm.list_tags_for_certificate(CertificateArn=self.arn).get("Tags", [])
-        current = {t["Key"]: t.get("Value", "") for t in listed if t["Key"] != REPLACES_TAG}
+        current = {
+            t["Key"]: t.get("Value", "") for t in listed if not t["Key"].startswith(TAG_PREFIX)
+        }
         wanted = dict(self.new.tags)
         stale = [{"Key": k, "Value": v} for k, v in current.items() if k not in wanted]
         changed = [{"Key": k, "Value": v} for k, v in wanted.items() if current.get(k) != v]

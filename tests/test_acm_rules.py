@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from custom_resource.acm_rules import MAX_DOMAIN_NAME_OCTETS, acm_rules
-from custom_resource.properties import PropertyError, parse_properties
+from custom_resource.properties import MAX_USER_TAGS, PropertyError, parse_properties
 from tests.conftest import FUNCTION_ARN, World, make_event
 
 RULES = acm_rules()
@@ -107,8 +107,8 @@ def cases() -> list[tuple[dict[str, Any], str]]:
             "CertificateAuthorityArn: does not match ACM's PcaArn pattern",
         ),
         (
-            {"Tags": [{"Key": f"k{i}", "Value": ""} for i in range(RULES.max_tags + 1)]},
-            f"Tags: has {RULES.max_tags + 1} entries",
+            {"Tags": [{"Key": f"k{i}", "Value": ""} for i in range(MAX_USER_TAGS + 1)]},
+            f"Tags: has {MAX_USER_TAGS + 1} entries; at most {MAX_USER_TAGS}",
         ),
         ({"Tags": [{"Key": "k" * (RULES.tag_key.max + 1)}]}, "Tags[0].Key: must be 1 to 128"),
         ({"Tags": [{"Key": ""}]}, "Tags[0].Key: must be 1 to 128"),
@@ -193,7 +193,7 @@ EDGES: list[dict[str, Any]] = [
     {"SubjectAlternativeNames": ["a" * 63 + ".io"]},
     {"DomainName": "*.example.io"},
     {"SubjectAlternativeNames": [f"n{i}.example.com" for i in range(RULES.max_names)]},
-    {"Tags": [{"Key": f"k{i}", "Value": ""} for i in range(RULES.max_tags)]},
+    {"Tags": [{"Key": f"k{i}", "Value": ""} for i in range(MAX_USER_TAGS)]},
     {"Tags": [{"Key": "k" * RULES.tag_key.max, "Value": "v" * RULES.tag_value.max}]},
     {"Tags": [{"Key": "Kostenstelle Ü", "Value": "a_b.c:d/e=f+g-h@1"}]},
     {"Tags": [{"Key": "k"}]},

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from custom_resource import responder as responder_module
-from custom_resource.certificate import REPLACES_TAG, is_certificate_arn
+from custom_resource.certificate import is_certificate_arn
 from custom_resource.lifecycle import certificate_named_by, physical_id_for
 from custom_resource.progress import Failed
 from custom_resource.request import RELAY_KEY, parse_request
@@ -92,7 +92,7 @@ def test_an_unknown_condition_is_quoted_as_is(world: World) -> None:
     assert "(Other, after 3 attempt(s))" in world.sink.last["Reason"]
 
 
-def test_an_update_answers_its_old_id_and_names_the_replacement_left_behind(
+def test_an_update_answers_its_old_id_and_deletes_the_replacement_it_requested(
     world: World,
 ) -> None:
     old_arn, props = create(world, DomainName="example.com")
@@ -107,8 +107,8 @@ def test_an_update_answers_its_old_id_and_names_the_replacement_left_behind(
     [body] = world.sink.bodies[sent:]
     assert body["Status"] == "FAILED"
     assert body["PhysicalResourceId"] == old_arn
-    assert f"replacement certificate {replacement}" in body["Reason"]
-    assert f"{REPLACES_TAG} names {old_arn}" in body["Reason"]
+    assert f"the replacement certificate {replacement} was deleted" in body["Reason"]
+    assert [c.arn for c in world.certificates()] == [old_arn]
 
 
 def test_a_delete_answers_its_own_id(world: World) -> None:

@@ -6,14 +6,19 @@ from typing import Any
 
 import pytest
 
-from custom_resource.certificate import REPLACES_TAG
+from custom_resource.ownership import REPLACES_TAG, TAG_PREFIX
 from tests.conftest import World
 from tests.lifecycle_helpers import create, rollback_of, update_event
 
 
 def tags_of(world: World, arn: str, region: str = "eu-west-1") -> dict[str, str]:
+    """The certificate's tags, the provider's ownership tags aside."""
     listed = world.acm(region).list_tags_for_certificate(CertificateArn=arn)["Tags"]
-    return {t["Key"]: t.get("Value", "") for t in listed}
+    return {
+        t["Key"]: t.get("Value", "")
+        for t in listed
+        if t["Key"] == REPLACES_TAG or not t["Key"].startswith(TAG_PREFIX)
+    }
 
 
 def only_reads(calls: list[str]) -> bool:
