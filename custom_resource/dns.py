@@ -10,6 +10,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from .aws import error_code
 from .properties import DnsTarget
 
 TTL_SECONDS = 300
@@ -57,21 +60,47 @@ def change_records(
 ) -> None:
     """UPSERT or DELETE the planned records, one change batch per hosted zone."""
     for target, records in plan.items():
-        route53_for(target).change_resource_record_sets(
-            HostedZoneId=target.hosted_zone_id,
-            ChangeBatch={
-                "Comment": "ACM DNS validation (WaitForCertificate)",
-                "Changes": [
-                    {
-                        "Action": action,
-                        "ResourceRecordSet": {
-                            "Name": record.name,
-                            "Type": record.type,
-                            "TTL": TTL_SECONDS,
-                            "ResourceRecords": [{"Value": record.value}],
-                        },
-                    }
-                    for record in records
-                ],
-            },
+        try:
+            _change(action, target, records, route53_for)
+        except ClientError as exc:
+            if error_code(exc) not in ("AccessDenied", "AccessDeniedException"):
+                raise
+            raise PermissionError(_denied(target)) from exc
+
+
+def _denied(target: DnsTarget) -> str:
+    if target.role_arn:
+        return (
+            f"the role {target.role_arn} may not change records in hosted zone "
+            f"{target.hosted_zone_id}: check its policy (it must allow "
+            "route53:ChangeResourceRecordSets on that zone)"
         )
+    return (
+        f"the provider may not change records in hosted zone {target.hosted_zone_id}: add "
+        f"arn:<partition>:route53:::hostedzone/{target.hosted_zone_id} to the provider "
+        "stack's HostedZoneArns parameter and update it (or give Route53RoleArn for a zone "
+        "in another account)"
+    )
+
+
+def _change(
+    action: str, target: DnsTarget, records: list[ValidationRecord], route53_for: Route53For
+) -> None:
+    route53_for(target).change_resource_record_sets(
+        HostedZoneId=target.hosted_zone_id,
+        ChangeBatch={
+            "Comment": "ACM DNS validation (WaitForCertificate)",
+            "Changes": [
+                {
+                    "Action": action,
+                    "ResourceRecordSet": {
+                        "Name": record.name,
+                        "Type": record.type,
+                        "TTL": TTL_SECONDS,
+                        "ResourceRecords": [{"Value": record.value}],
+                    },
+                }
+                for record in records
+            ],
+        },
+    )

@@ -17,7 +17,7 @@ from custom_resource.ownership import (
 from custom_resource.progress import Failed
 from custom_resource.properties import MAX_USER_TAGS
 from custom_resource.request import RELAY_KEY, parse_request
-from tests.conftest import STACK_ID, World, make_event
+from tests.conftest import STACK_ID, World, error_answer, make_event
 from tests.lifecycle_helpers import create, delete_event, destination_record, update_event
 from tests.test_responder import answer, hop_payload
 
@@ -237,3 +237,16 @@ def test_the_provider_tag_prefix_is_reserved(world: World) -> None:
 
     assert world.sink.last["Status"] == "FAILED"
     assert "reserved for the provider's own tags" in world.sink.last["Reason"]
+
+
+def test_a_zone_the_role_may_not_change_is_named_with_the_parameter_to_set(world: World) -> None:
+    zone = world.hosted_zone()
+    world.hooks["route53.ChangeResourceRecordSets"] = lambda _: error_answer(
+        "AccessDenied", "User is not authorized to perform route53:ChangeResourceRecordSets", 403
+    )
+    world.lam.run(make_event(DomainName="example.com", HostedZoneId=zone))
+
+    reason = world.sink.last["Reason"]
+    assert world.sink.last["Status"] == "FAILED"
+    assert f"may not change records in hosted zone {zone}" in reason
+    assert f"route53:::hostedzone/{zone} to the provider stack's HostedZoneArns" in reason

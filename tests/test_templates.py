@@ -24,6 +24,7 @@ from cfnlint.decode import cfn_yaml
 
 from custom_resource.background import hop_cap
 from custom_resource.lifecycle import SEND_BUDGET_SECONDS
+from custom_resource.ownership import REQUEST_TAG, STACK_TAG, TAG_PREFIX
 from custom_resource.properties import MAX_WAIT_TIMEOUT, parse_properties
 from custom_resource.responder import LOG_GROUP_VARIABLE
 from custom_resource.settings import Settings
@@ -163,9 +164,13 @@ def statements(
     """Every statement of every policy that ends up on ``role``."""
     found = resources(template, resolve)
     assert sorted(n for n, r in found.items() if r["Type"] == "AWS::IAM::Role") == sorted(ROLES)
-    assert "ManagedPolicyArns" not in found[role]["Properties"]
     for policy in found[role]["Properties"].get("Policies", []):
         yield from listify(policy["PolicyDocument"]["Statement"])
+    for managed in found[role]["Properties"].get("ManagedPolicyArns", []):
+        assert set(managed) == {"Ref"}, "only the template's own managed policies"
+        policy = found[managed["Ref"]]
+        assert policy["Type"] == "AWS::IAM::ManagedPolicy"
+        yield from listify(policy["Properties"]["PolicyDocument"]["Statement"])
     for resource in found.values():
         props = resource.get("Properties", {})
         if resource["Type"] == "AWS::IAM::RolePolicy":
@@ -322,18 +327,22 @@ def test_the_responder(provider: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("parameters", [DEFAULTS, EVERYTHING_SET], ids=["defaults", "all-set"])
-def test_the_responder_may_write_its_own_logs_and_nothing_else(
+def test_the_responder_may_clean_up_as_the_function_does_but_invoke_nothing(
     provider: dict[str, Any], parameters: dict[str, str]
 ) -> None:
-    grants = allowed(provider, Resolver(provider, parameters), role="ResponderRole")
+    """It deletes what an Update that Lambda gave up on requested, with the function's own
+    tag-scoped rights; it writes its own logs and invokes no function."""
+    resolve = Resolver(provider, parameters)
+    grants = allowed(provider, resolve, role="ResponderRole")
     own_logs = [{"Fn::GetAtt": ["ResponderLogGroup", "Arn"]}]
-    assert grants == {"logs:CreateLogStream": own_logs, "logs:PutLogEvents": own_logs}
+    assert grants.pop("logs:CreateLogStream") == own_logs
+    assert grants.pop("logs:PutLogEvents") == own_logs
+    functions = allowed(provider, resolve)
+    del functions["lambda:InvokeFunction"], functions["logs:CreateLogStream"]
+    del functions["logs:PutLogEvents"]
+    assert grants == functions
     trust = provider["Resources"]["ResponderRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert trust == provider["Resources"]["Role"]["Properties"]["AssumeRolePolicyDocument"]
-
-
-def test_the_responder_code_calls_no_aws_api() -> None:
-    assert called_actions("responder.py") == set()
 
 
 def test_both_functions_run_on_arm64(provider: dict[str, Any]) -> None:
@@ -453,6 +462,8 @@ def test_the_role_allows_exactly_what_the_code_calls(
     needed = called_actions()
     if not parameters.get("Route53RoleArns"):
         needed.discard("sts:AssumeRole")  # cross-account zones are opt-in
+    if not parameters.get("HostedZoneArns"):
+        needed.discard("route53:ChangeResourceRecordSets")  # so are hosted zones
     assert granted == needed
 
 
@@ -472,14 +483,17 @@ def test_resources_are_scoped(provider: dict[str, Any]) -> None:
     own_certificates = "arn:aws-cn:acm:*:123456789012:certificate/*"
     for action, resources in grants.items():
         if action.startswith("acm:") and action not in UNSCOPABLE:
-            assert resources == [own_certificates], action
+            assert set(resources) == {own_certificates}, action
     assert sorted(map(str, grants["lambda:InvokeFunction"])) == sorted(
         str({"Fn::GetAtt": [name, "Arn"]}) for name in ("Function", "Responder")
     )
     assert grants["logs:CreateLogStream"] == [{"Fn::GetAtt": ["LogGroup", "Arn"]}]
     assert grants["logs:PutLogEvents"] == [{"Fn::GetAtt": ["LogGroup", "Arn"]}]
-    assert grants["route53:ChangeResourceRecordSets"] == ["arn:aws-cn:route53:::hostedzone/*"]
+    assert "route53:ChangeResourceRecordSets" not in grants, "no hosted zone unless listed"
     assert "sts:AssumeRole" not in grants
+    every_zone = "arn:aws-cn:route53:::hostedzone/*"
+    grants = allowed(provider, Resolver(provider, {"HostedZoneArns": every_zone}))
+    assert grants["route53:ChangeResourceRecordSets"] == [every_zone]
 
 
 def test_parameters_narrow_zones_and_allow_listed_roles(provider: dict[str, Any]) -> None:
@@ -491,7 +505,7 @@ def test_parameters_narrow_zones_and_allow_listed_roles(provider: dict[str, Any]
 def test_only_validation_records_can_be_changed(provider: dict[str, Any]) -> None:
     (statement,) = [
         s
-        for s in statements(provider, Resolver(provider))
+        for s in statements(provider, Resolver(provider, EVERYTHING_SET))
         if "route53:ChangeResourceRecordSets" in listify(s["Action"])
     ]
     condition = statement["Condition"]
@@ -500,6 +514,51 @@ def test_only_validation_records_can_be_changed(provider: dict[str, Any]) -> Non
     assert set(equals["route53:ChangeResourceRecordSetsActions"]) <= {"UPSERT", "DELETE"}
     like = condition["ForAllValues:StringLike"]
     assert like["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == ["_*"]
+
+
+MUTATING_ACM = frozenset(
+    {
+        "acm:DeleteCertificate",
+        "acm:AddTagsToCertificate",
+        "acm:RemoveTagsFromCertificate",
+        "acm:UpdateCertificateOptions",
+    }
+)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_role_itself_cannot_change_a_certificate_the_provider_did_not_request(
+    provider: dict[str, Any], role: str
+) -> None:
+    """Every grant that changes a certificate is conditioned on the provider's tags; a
+    request must carry them; and the provider's own tags can never be changed."""
+    acm = [
+        s
+        for s in statements(provider, Resolver(provider, EVERYTHING_SET), role)
+        if any(a.startswith("acm:") for a in listify(s["Action"]))
+    ]
+    for statement in acm:
+        actions = set(listify(statement["Action"]))
+        if actions <= {"acm:DescribeCertificate", "acm:ListTagsForCertificate"}:
+            continue
+        if actions == {"acm:ListCertificates"}:
+            continue
+        nulls = statement["Condition"]["Null"]
+        if actions == {"acm:RequestCertificate"}:
+            assert nulls == {
+                f"aws:RequestTag/{STACK_TAG}": "false",
+                f"aws:RequestTag/{REQUEST_TAG}": "false",
+            }
+        elif actions == {"acm:AddTagsToCertificate"}:
+            assert nulls == {
+                f"aws:RequestTag/{STACK_TAG}": "false",
+                f"aws:ResourceTag/{STACK_TAG}": "true",
+            }
+        else:
+            assert actions == MUTATING_ACM
+            assert nulls == {f"aws:ResourceTag/{STACK_TAG}": "false"}
+            keys = statement["Condition"]["ForAllValues:StringNotLike"]["aws:TagKeys"]
+            assert keys == [TAG_PREFIX + "*"]
 
 
 # The example consumer stack.
