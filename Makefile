@@ -73,7 +73,7 @@ PACKAGE_ZIP   := dist/wait-for-certificate.zip
 AWS            = $(BIN)/aws $(if $(REGION),--region $(REGION))
 check-aws      = $(BIN)/python -m release.check_aws --target $(1) $(if $(REGION),--region $(REGION))
 
-.PHONY: build deploy deploy-example
+.PHONY: build deploy deploy-example adopt-certificates
 
 build: $(STAMP) ## the function package, dist/wait-for-certificate.zip (reproducible)
 	$(BIN)/python -m release.build_zip --output $(PACKAGE_ZIP)
@@ -95,6 +95,10 @@ deploy-example: $(STAMP) ## deploy template/example.yaml: DOMAIN=... ZONE=... [C
 		--no-fail-on-empty-changeset --parameter-overrides 'ProviderStackName=$(STACK)' \
 		'DomainName=$(DOMAIN)' 'HostedZoneId=$(ZONE)' 'CertificateRegion=$(CERT_REGION)'
 	$(AWS) cloudformation describe-stacks --stack-name '$(EXAMPLE_STACK)' --query 'Stacks[0].Outputs' --output table
+
+adopt-certificates: $(STAMP) ## tag certificates an older provider requested for their stack: CONSUMER_STACK=... [APPLY=1]
+	@test -n "$(CONSUMER_STACK)" || { echo "make adopt-certificates: set CONSUMER_STACK=<a stack that uses Custom::WaitForCertificate>"; exit 1; }
+	$(BIN)/python -m release.adopt_certificates --stack '$(CONSUMER_STACK)' $(if $(REGION),--region $(REGION)) $(if $(APPLY),--apply)
 
 clean: ## remove .venv, dist/ and the tools' caches
 	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache
