@@ -184,8 +184,9 @@ def test_bad_arguments_exit_2(args: list[str], capsys: pytest.CaptureFixture[str
 def test_a_crashing_chain_is_answered_by_the_last_resort_responder(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """``--fail crash``: hop 2 crashes on every delivery; Lambda gives up; the on-failure
-    destination runs the responder, which answers FAILED naming the certificate."""
+    """``--fail crash``: hop 1 dies right after its certificate request, on every delivery;
+    Lambda gives up; the on-failure destination runs the responder, which answers FAILED
+    with the create-failed marker; the rollback Delete finds the certificate by its tags."""
     before = _alive_threads()
     code = main(["--fail", "crash", "--speed", "inf", *FAST])
     out = capsys.readouterr().out

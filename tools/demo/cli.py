@@ -70,8 +70,10 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[DemoOptions, argparse
         "--fail",
         choices=sorted(FAILURE_MODES),
         help="make the Create fail: 'validation' ends in FAILED and the rollback Delete; "
-        "'crash' makes every hop after the first crash, so Lambda retries it twice, then its "
-        "on-failure destination runs the last-resort responder, which answers FAILED",
+        "'crash' kills the first hop right after it requested the certificate, on every "
+        "delivery, so Lambda retries it twice, then its on-failure destination runs the "
+        "last-resort responder, which answers FAILED; the rollback Delete finds the "
+        "certificate by its tags",
     )
     parser.add_argument(
         "--speed",

@@ -44,6 +44,10 @@ LOCAL_ONLY = {"WFC_ALLOW_LOOPBACK_RESPONSE_URL": "true"}
 """The demo's only change to the function's settings: answer to 127.0.0.1."""
 
 
+class HopCrash(BaseException):
+    """The process dies (killed, out of memory): no handler of the provider can catch it."""
+
+
 class ProviderEnvironment:
     """One execution environment: the provider behind the function's Handler, warm."""
 
@@ -59,6 +63,7 @@ class ProviderEnvironment:
         self.session = session
         self.timeline = timeline
         self.crash = crash
+        self._crash_after_request = False
         self._record_changes: tuple[str, list[str]] = ("UPSERT", [])
         runtime = observed_runtime(settings, clock, timeline, seed)
         runtime.clients = Clients(session, session.region_name, clock=clock)
@@ -66,9 +71,9 @@ class ProviderEnvironment:
         self.provider = Provider(runtime)
 
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> Any:
-        if self.crash and event.get("RequestType") == "Create" and RELAY_KEY in event:
-            _note(self.timeline, "error", "the hop crashes (--fail crash)")
-            raise RuntimeError("Runtime exited with error: signal: killed (--fail crash)")
+        self._crash_after_request = (
+            self.crash and event.get("RequestType") == "Create" and RELAY_KEY not in event
+        )
         return self.provider(event, context)
 
     # What the provider does, as events.
@@ -93,6 +98,9 @@ class ProviderEnvironment:
         if "CertificateArn" in parsed:
             arn = parsed["CertificateArn"]
             self._note("requested", f"certificate requested {short_arn(arn)}", "PENDING_VALIDATION")
+        if self._crash_after_request:
+            self._note("error", "the hop crashes right after its request (--fail crash)")
+            raise HopCrash("Runtime exited with error: signal: killed (--fail crash)")
 
     def _described(self, parsed: dict[str, Any], **_: Any) -> None:
         status = parsed.get("Certificate", {}).get("Status")

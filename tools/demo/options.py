@@ -52,7 +52,7 @@ class DemoOptions:
 
     @property
     def crash(self) -> bool:
-        """``--fail crash``: every hop of the Create after the first one crashes."""
+        """``--fail crash``: the Create's first hop dies right after requesting its certificate."""
         return self.fail == "crash"
 
     @property
