@@ -61,7 +61,7 @@ demo: $(STAMP) ## the whole stack lifecycle on a local AWS emulation; ARGS="--he
 bench: $(STAMP) ## simulated benchmark, side by side with other ways to wait: tables, bench-results.json, docs/bench.svg; ARGS="--help"
 	$(BIN)/python -m tools.bench $(ARGS)
 
-# Deployment (see README.md). `build` writes the function package; `deploy` uploads it to
+# Deployment (see docs/deployment.md). `build` writes the function package; `deploy` uploads it to
 # BUCKET with `aws cloudformation package` and deploys template/provider.yaml as STACK;
 # `deploy-example` deploys template/example.yaml (a certificate for DOMAIN in hosted zone
 # ZONE) against it. REGION defaults to the AWS CLI's own configuration. Both first check

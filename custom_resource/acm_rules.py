@@ -3,7 +3,7 @@
 The model (RequestCertificate's input shapes) carries the API's lengths, patterns and
 enums; boto3 comes with the Lambda runtime, so the model is read there at run time and no
 number is copied by hand. A few rules ACM documents but the model cannot express are
-added here, each with its reason: ``DOCUMENTED_RULES`` lists them for the README.
+added here, each with its reason: ``DOCUMENTED_RULES`` lists them for docs/how-it-works.md.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class AcmRules:
     tag_value: StringRule
 
     def table(self) -> list[str]:
-        """The README's validation rules table (tests/test_acm_rules.py checks it)."""
+        """The rules table of docs/how-it-works.md (tests/test_acm_rules.py checks it)."""
         rows = [
             ("DomainName, SubjectAlternativeNames[]", _describe(self.domain)),
             ("SubjectAlternativeNames", f"at most {self.max_names} names"),

@@ -1,5 +1,6 @@
-"""The side-by-side bench: each peer's model behaves as its source says, and the README's
-generated block and the committed chart are what the bench produces for its seed."""
+"""The side-by-side bench: each peer's model behaves as its source says, and the generated
+block of docs/benchmark.md and the committed chart are what the bench produces for its
+seed."""
 
 from __future__ import annotations
 
@@ -74,12 +75,12 @@ def test_the_readme_block_and_the_chart_match_a_fresh_run() -> None:
         pass
     rows, _ = compare(report.single, None, 20.0, options.seed)
     crowd = [peer_crowd(p, 100, 20.0, options.seed) for p in PEERS]
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / readme.TARGET).read_text()
     block = text.split(readme.BEGIN)[1].split(readme.END)[0]
 
     assert (ROOT / readme.CHART).read_text() == svg(rows), "run make bench ARGS=--write-readme"
     for line in readme.strategy_table(rows) + readme.crowd_table(crowd)[4:]:
-        assert line in block, f"README block is stale: {line}"
+        assert line in block, f"{readme.TARGET}'s block is stale: {line}"
     assert f"| {PROVIDER} | 100/100 |" in block
 
 

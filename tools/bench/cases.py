@@ -219,7 +219,7 @@ def run_concurrent(
 
 
 def evaluate(report: BenchReport, poll_cap: float) -> list[Target]:
-    """The pass/fail targets of issues 6 and 13, plus how much ACM had to push back.
+    """The pass/fail targets (docs/benchmark.md), plus how much ACM had to push back.
 
     Independent waiters cannot keep every single second under ACM's limit (their phases are
     random); what the engine controls is backing off when throttled, so the share of

@@ -4,7 +4,8 @@ The real handler runs against moto in virtual time: nothing sleeps for real and 
 45-minute wait takes a fraction of a second. Then the other ways to wait (``peers.py``)
 run on the same simulated ACM, side by side. Figures go to the screen, to
 ``bench-results.json`` and to the chart ``docs/bench.svg``; ``--write-readme`` also
-rewrites the README's generated block. The exit status is 1 when a target fails.
+rewrites the generated block of ``readme.TARGET``. The exit status is 1 when a target
+fails.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .compare import add_comparison
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "bench-results.json"
 DEFAULT_CHART = ROOT / readme.CHART
-README = ROOT / "README.md"
+README = ROOT / readme.TARGET
 
 
 class Screen:
@@ -107,7 +108,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--write-readme",
         action="store_true",
-        help="rewrite README.md's generated block with these figures",
+        help=f"rewrite {readme.TARGET}'s generated block with these figures",
     )
     parser.add_argument("--verbose", action="store_true", help="show the provider's logs")
     return parser.parse_args(argv)

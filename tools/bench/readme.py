@@ -1,12 +1,13 @@
-"""The comparison as Markdown, and the README's generated block that holds it.
+"""The comparison as Markdown, and the generated block of ``TARGET`` that holds it.
 
 ``make bench ARGS=--write-readme`` rewrites what lies between the two markers; a test
 checks that the committed block is what the bench prints for the default seed, so the
-README's figures are never retyped by hand.
+published figures are never retyped by hand.
 """
 
 from __future__ import annotations
 
+import posixpath
 import statistics
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from .rows import CrowdRow, StrategyRow
 
 BEGIN = "<!-- bench:begin (written by `make bench ARGS=--write-readme`; do not edit) -->"
 END = "<!-- bench:end -->"
+TARGET = "docs/benchmark.md"
+"""The page, relative to the repository, whose generated block the bench rewrites."""
 CHART = "docs/bench.svg"
 
 
@@ -90,7 +93,8 @@ def markdown(report: BenchReport) -> list[str]:
     """The block: headline, chart, both tables and where the prices come from."""
     return [
         *headline(report),
-        f"![Detection latency and cost per strategy across wait lengths]({CHART})",
+        "![Detection latency and cost per strategy across wait lengths]"
+        f"({posixpath.relpath(CHART, posixpath.dirname(TARGET))})",
         "",
         *strategy_table(report.side_by_side),
         *crowd_table(report.crowd),
@@ -104,7 +108,7 @@ def rewrite(text: str, report: BenchReport) -> str:
     head, begin, rest = text.partition(BEGIN)
     _, end, tail = rest.partition(END)
     if not begin or not end:
-        raise ValueError(f"README lacks the markers {BEGIN!r} ... {END!r}")
+        raise ValueError(f"{TARGET} lacks the markers {BEGIN!r} ... {END!r}")
     return head + BEGIN + "\n" + "\n".join(markdown(report)) + "\n" + END + tail
 
 

@@ -25,8 +25,8 @@ from .timeline import short_arn
 
 IN_USE_BY = "arn:aws:cloudfront::123456789012:distribution/EDEMODISTRIBUTION"
 REFUSED = "Invalid properties:"
-"""How the provider's FAILED reason starts when it refuses the input (README,
-Troubleshooting): nothing was requested, and the rollback has nothing to delete."""
+"""How the provider's FAILED reason starts when it refuses the input (docs/troubleshooting.md,
+Reasons): nothing was requested, and the rollback has nothing to delete."""
 SETTLE_SECONDS = 600.0
 """After an answer, how long (virtual) a step waits for the Lambda to have nothing left
 in flight, so its hop count is final."""
