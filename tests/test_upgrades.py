@@ -66,4 +66,4 @@ def test_the_next_hop_invokes_the_version_this_one_runs_on(
     invoked: str, version: str, next_hop: str
 ) -> None:
     context = SimpleNamespace(invoked_function_arn=invoked, function_version=version)
-    assert own_version_arn(context) == next_hop  # type: ignore[arg-type]
+    assert own_version_arn(context) == next_hop
