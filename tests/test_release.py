@@ -119,7 +119,7 @@ def test_a_template_that_moved_on_is_refused() -> None:
 @pytest.mark.parametrize("version", ["1.0", "v1.0.0", "", "1.0.0 beta"])
 def test_a_version_that_is_not_semantic_is_refused(tmp_path: Path, version: str) -> None:
     (tmp_path / "pyproject.toml").write_text(f'[project]\nversion = "{version}"\n')
-    with pytest.raises(BuildError, match="MAJOR.MINOR.PATCH"):
+    with pytest.raises(BuildError, match=r"MAJOR\.MINOR\.PATCH"):
         build_zip.project_version(tmp_path / "pyproject.toml")
 
 

@@ -242,7 +242,7 @@ class AliasModel:
             props["FunctionName"],
             str(props["FunctionVersion"]),
             props.get("Description", ""),
-            None,
+            None,  # type: ignore[arg-type]  # no routing configuration (moto's hint says str)
         )
         return cls(alias.arn)
 
