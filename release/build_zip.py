@@ -254,16 +254,20 @@ def build(
     return output
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m release.build_zip", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="the zip to write")
+def command_line(module: str, doc: str) -> argparse.ArgumentParser:
+    """The command line of a release tool: its docstring's summary, ``--from-environment``."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n\n")[0])
     parser.add_argument(
         "--from-environment",
         action="store_true",
         help="bundle the requirements installed here instead of installing them with pip",
     )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = command_line("release.build_zip", __doc__)
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="the zip to write")
     args = parser.parse_args(argv)
     try:
         output = build(args.output, from_environment=args.from_environment)

@@ -17,7 +17,6 @@ bytes (the zip is reproducible, the rest is derived from it).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import re
@@ -100,15 +99,8 @@ def make_release(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m release.make_release", description=__doc__.split("\n\n")[0]
-    )
+    parser = build_zip.command_line("release.make_release", __doc__)
     parser.add_argument("--dist", type=Path, default=DIST, help="the folder to write to")
-    parser.add_argument(
-        "--from-environment",
-        action="store_true",
-        help="bundle the requirements installed here instead of installing them with pip",
-    )
     args = parser.parse_args(argv)
     try:
         made = make_release(args.dist, from_environment=args.from_environment)
