@@ -57,7 +57,8 @@ class _Seam(CfnResource):
                 boto_level="WARNING",
                 sleep_on_delete=0,
             )
-        # DEBUG is for this provider's own polls: the SDK's wire logs stay out of it.
+        # DEBUG is for this provider's own polls. The SDK's wire logs stay out of it, and so
+        # does crhelper's: at DEBUG it logs each event whole, its ResponseURL unmasked.
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
         self._sam_local = None
@@ -127,7 +128,7 @@ def _without_polling_clients() -> Iterator[None]:
 
 
 _SKIP_CLIENTS = "AWS_SAM_LOCAL"
-QUIET_LOGGERS = ("boto3", "botocore", "urllib3")
+QUIET_LOGGERS = ("boto3", "botocore", "urllib3", "crhelper")
 
 
 class Provider:

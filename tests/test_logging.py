@@ -22,7 +22,8 @@ RELAY = "custom_resource.relay"
 @pytest.fixture
 def root_level() -> Iterator[None]:
     """crhelper sets the root logger's level: put it back afterwards."""
-    levels = {name: logging.getLogger(name).level for name in ("", "botocore", "urllib3")}
+    names = ("", "boto3", "botocore", "urllib3", "crhelper")
+    levels = {name: logging.getLogger(name).level for name in names}
     yield
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
@@ -43,8 +44,10 @@ def test_an_unknown_level_is_refused_naming_the_setting() -> None:
 def test_the_provider_logs_at_the_level_it_is_given(level: str, root_level: None) -> None:
     Provider(Runtime(settings=Settings(log_level=level)))
     assert logging.getLogger().level == getattr(logging, level)
-    # DEBUG is the provider's own detail: the SDK's wire logs (headers, bodies) stay out.
-    assert logging.getLogger("botocore").level == logging.WARNING
+    # DEBUG is the provider's own detail: the SDK's wire logs (headers, bodies) stay out,
+    # and so does crhelper's log of each whole event (its ResponseURL is a credential).
+    for quiet in ("botocore", "urllib3", "crhelper.resource_helper"):
+        assert logging.getLogger(quiet).getEffectiveLevel() >= logging.WARNING, quiet
 
 
 def test_a_long_wait_logs_a_line_per_hop_and_per_change_and_every_poll_at_debug(
