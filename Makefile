@@ -6,6 +6,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
+# The one check before anything else: the virtual environment needs Python 3.11 or newer.
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3], int(sys.version_info >= (3, 11)))' 2>/dev/null)
+ifneq ($(lastword $(PYTHON_VERSION)),1)
+$(error Python 3.11 or newer is needed, but $(PYTHON) is $(or $(firstword $(PYTHON_VERSION)),not found): run make PYTHON=python3.12 (or another 3.11+))
+endif
+
+# The provider's version, written once in pyproject.toml (release/make_release.py).
+VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)
+RELEASE_TEMPLATE := dist/wait-for-certificate-$(VERSION).yaml
+
 # checkov, an independent IaC scanner, pins boto3, packaging and networkx below what this
 # project and cfn-lint need, so it gets a virtual environment of its own inside .venv,
 # built from its own fully pinned requirements-checkov.txt.
@@ -61,8 +71,9 @@ demo: $(STAMP) ## the whole stack lifecycle on a local AWS emulation; ARGS="--he
 bench: $(STAMP) ## simulated benchmark, side by side with other ways to wait: tables, bench-results.json, docs/bench.svg; ARGS="--help"
 	$(BIN)/python -m tools.bench $(ARGS)
 
-# Deployment (see docs/deployment.md). `build` writes the function package; `deploy` uploads it to
-# BUCKET with `aws cloudformation package` and deploys template/provider.yaml as STACK;
+# Deployment (see docs/deployment.md and docs/releases.md). `build` writes the function
+# package; `release` the versioned package, template and sums; `deploy` uploads the
+# release's package to BUCKET with `aws cloudformation package` and deploys its template as STACK;
 # `deploy-example` deploys template/example.yaml (a certificate for DOMAIN in hosted zone
 # ZONE) against it. REGION defaults to the AWS CLI's own configuration. Both first check
 # the region, the network and the credentials (release/check_aws.py).
@@ -73,16 +84,19 @@ PACKAGE_ZIP   := dist/wait-for-certificate.zip
 AWS            = $(BIN)/aws $(if $(REGION),--region $(REGION))
 check-aws      = $(BIN)/python -m release.check_aws --target $(1) $(if $(REGION),--region $(REGION))
 
-.PHONY: build deploy deploy-example adopt-certificates
+.PHONY: build release deploy deploy-example adopt-certificates
 
 build: $(STAMP) ## the function package, dist/wait-for-certificate.zip (reproducible)
 	$(BIN)/python -m release.build_zip --output $(PACKAGE_ZIP)
 
+release: $(STAMP) ## the release of pyproject's version into dist/: package, template, SHA256SUMS (reproducible)
+	$(BIN)/python -m release.make_release
+
 deploy: $(STAMP) ## deploy the provider: BUCKET=... [STACK=...] [REGION=...] [PARAMS="K=V ..."]
 	@test -n "$(BUCKET)" || { echo "make deploy: set BUCKET=<an S3 bucket in the deployment region> for the function package"; exit 1; }
 	@$(call check-aws,deploy)
-	@$(MAKE) --no-print-directory build
-	$(AWS) cloudformation package --template-file template/provider.yaml \
+	@$(MAKE) --no-print-directory release
+	$(AWS) cloudformation package --template-file $(RELEASE_TEMPLATE) \
 		--s3-bucket '$(BUCKET)' --s3-prefix '$(STACK)' --output-template-file dist/provider.packaged.yaml
 	$(AWS) cloudformation deploy --template-file dist/provider.packaged.yaml --stack-name '$(STACK)' \
 		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset $(if $(PARAMS),--parameter-overrides $(PARAMS))

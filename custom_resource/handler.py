@@ -20,6 +20,10 @@ transport, which we never use: about a third of a second of every cold start. It
 switch for skipping them is the ``AWS_SAM_LOCAL`` variable, read once in its constructor.
 
 ``tests/test_crhelper_seam.py`` fails if an upgrade of crhelper moves this seam.
+
+How much is logged is the deployer's choice (``WFC_LOG_LEVEL``, the template's LogLevel
+parameter), handed to crhelper's log setup; the first line of every invocation names the
+provider's release and the function version it runs as.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from .progress import Failed
 from .request import CfnRequest, NotARequestError, mask_url, parse_request
 from .response import ResponseNotDeliveredError
 from .settings import Settings
+from .version import running_version
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +52,15 @@ class _Seam(CfnResource):
     def __init__(self, runtime: Runtime) -> None:
         with _without_polling_clients():
             super().__init__(
-                json_logging=True, log_level="INFO", boto_level="WARNING", sleep_on_delete=0
+                json_logging=True,
+                log_level=runtime.settings.log_level,
+                boto_level="WARNING",
+                sleep_on_delete=0,
             )
+        # DEBUG is for this provider's own polls. The SDK's wire logs stay out of it, and so
+        # does crhelper's: at DEBUG it logs each event whole, its ResponseURL unmasked.
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
         self._sam_local = None
         self.runtime = runtime
         self.request: CfnRequest | None = None
@@ -73,10 +85,11 @@ class _Seam(CfnResource):
         request = self.request
         assert request is not None
         logger.info(
-            "%s %s (hop %d), response to %s",
+            "%s %s (hop %d) on WaitForCertificate %s, response to %s",
             request.request_type,
             request.logical_resource_id,
             request.relay.hop if request.relay else 1,
+            running_version(context),
             mask_url(request.response_url),
         )
         try:
@@ -115,6 +128,7 @@ def _without_polling_clients() -> Iterator[None]:
 
 
 _SKIP_CLIENTS = "AWS_SAM_LOCAL"
+QUIET_LOGGERS = ("boto3", "botocore", "urllib3", "crhelper")
 
 
 class Provider:
@@ -129,7 +143,11 @@ class Provider:
         try:
             request = parse_request(event)
         except NotARequestError as exc:
-            logger.error("Ignoring an event that is not a CloudFormation request: %s", exc)
+            logger.error(
+                "WaitForCertificate %s: ignoring an event that is not a CloudFormation request: %s",
+                running_version(context),
+                exc,
+            )
             return
         self._seam.run(request, context)
 
@@ -156,7 +174,8 @@ def handler(event: Any, context: Any) -> None:
         try:
             _provider = Provider()
         except ValueError as exc:
-            logger.error("The provider is misconfigured: %s", exc)
+            version = running_version(context)
+            logger.error("WaitForCertificate %s is misconfigured: %s", version, exc)
             Provider(Runtime(settings=Settings())).refuse(event, context, exc)
             return
     _provider(event, context)

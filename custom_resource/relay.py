@@ -29,8 +29,22 @@ logger = logging.getLogger(__name__)
 
 class LambdaContext(Protocol):
     invoked_function_arn: str
+    function_version: str
 
     def get_remaining_time_in_millis(self) -> int: ...
+
+
+def own_version_arn(context: LambdaContext) -> str:
+    """The ARN of the exact function version this hop runs on, which the next hop invokes.
+
+    CloudFormation invokes the provider through an alias; a hop that re-invoked the alias
+    (or the bare function) would run its successor on whatever code was deployed since,
+    so a wait would change code in the middle. ``$LATEST`` (an unqualified invocation)
+    is the one version without a number: its successor invokes the bare function again.
+    """
+    base = ":".join(context.invoked_function_arn.split(":")[:7])
+    version = context.function_version
+    return base if version in ("", "$LATEST") else f"{base}:{version}"
 
 
 Invoker = Callable[[str, dict[str, Any]], None]
@@ -105,6 +119,7 @@ class Relay:
             self.sleep(self._pause(state.interval, state.deadline))
         floor = max(self.settings.poll_min_seconds, limits.poll_floor or 0.0)
         memo, interval, detail = state.memo, max(state.interval, floor), "the first step"
+        logged = ""
         while True:
             before = self.throttled()
             try:
@@ -137,13 +152,16 @@ class Relay:
             if left - wait < self.settings.handoff_margin_seconds:
                 following = replace(state, memo=memo)
                 return self._hand_off(request, task, context, following, interval, limits)
-            logger.info(
+            # One INFO line per change of what is pending; every other poll at DEBUG.
+            logger.log(
+                logging.DEBUG if detail == logged else logging.INFO,
                 "Hop %d, %.0f s elapsed, waiting %.1f s: %s",
                 state.hop,
                 now - state.requested_at,
                 wait,
                 detail,
             )
+            logged = detail
             self.sleep(wait)
 
     def _pause(self, interval: float, deadline: float) -> float:
@@ -203,7 +221,7 @@ class Relay:
             )
         payload = request.with_relay(following)
         try:
-            self.invoke(context.invoked_function_arn, payload)
+            self.invoke(own_version_arn(context), payload)
         except Exception as exc:
             logger.error("Re-invocation for hop %d refused: %s", following.hop, exc)
             return Failed(

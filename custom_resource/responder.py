@@ -35,6 +35,7 @@ from .progress import Failed
 from .relay import LambdaContext
 from .request import RELAY_KEY, CfnRequest, NotARequestError, mask_url, parse_request
 from .response import UnsafeResponseURLError, check_response_url
+from .version import running_version
 
 logger = logging.getLogger(__name__)
 
@@ -172,10 +173,16 @@ class Responder:
         try:
             gave_up = parse_record(record)
         except NotARequestError as exc:
-            logger.error("Ignoring a record that holds no CloudFormation request: %s", exc)
+            logger.error(
+                "WaitForCertificate responder %s: ignoring a record that holds no "
+                "CloudFormation request: %s",
+                running_version(context),
+                exc,
+            )
             return
         logger.warning(
-            "Lambda gave up on %s %s (%s); answering FAILED to %s",
+            "WaitForCertificate responder %s: Lambda gave up on %s %s (%s); answering FAILED to %s",
+            running_version(context),
             gave_up.request.request_type,
             gave_up.request.logical_resource_id,
             gave_up.condition,
@@ -199,6 +206,6 @@ def handler(record: Any, context: Any) -> None:
     """The responder function's Handler: ``custom_resource.responder.handler``."""
     global _responder
     if _responder is None:
-        logging.getLogger().setLevel(logging.INFO)
         _responder = Responder(log_group=os.environ.get(LOG_GROUP_VARIABLE, ""))
+        logging.getLogger().setLevel(_responder.runtime.settings.log_level)
     _responder(record, context)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 PREFIX = "WFC_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+"""What ``WFC_LOG_LEVEL`` (the template's LogLevel parameter) accepts."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,10 @@ class Settings:
     """
     allow_loopback_response_url: bool = False
     """Local runs only: accept http(s)://127.0.0.1 and localhost ResponseURLs."""
+    log_level: str = "INFO"
+    """How much the function logs: INFO is one line per hop and per change of what a wait
+    is waiting for (and every response sent); DEBUG adds a line per poll; WARNING and
+    ERROR keep only trouble."""
 
     def __post_init__(self) -> None:
         if not 0 < self.poll_min_seconds <= self.poll_max_seconds:
@@ -67,6 +73,8 @@ class Settings:
             raise ValueError("WFC_POLL_BACKOFF must be > 1")
         if not 0 < self.poll_recovery_seconds <= self.poll_max_seconds:
             raise ValueError("WFC_POLL_RECOVERY_SECONDS must be > 0 and <= WFC_POLL_MAX_SECONDS")
+        if self.log_level not in LOG_LEVELS:
+            raise ValueError(f"WFC_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
         if self.handoff_margin_seconds <= 0 or self.deadline_margin_seconds < 0:
             raise ValueError(
                 "WFC_HANDOFF_MARGIN_SECONDS must be > 0, WFC_DEADLINE_MARGIN_SECONDS >= 0"
@@ -97,6 +105,7 @@ class Settings:
             .strip()
             .lower()
             == "true",
+            log_level=env.get(PREFIX + "LOG_LEVEL", "").strip().upper() or defaults.log_level,
         )
 
 

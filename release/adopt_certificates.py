@@ -1,6 +1,6 @@
 """Hand certificates requested before ownership tags existed to the provider.
 
-Providers before 0.2 did not tag the certificates they requested, and the provider now
+Providers before 1.0.0 did not tag the certificates they requested, and the provider now
 changes or deletes only certificates whose tags name the requesting stack: the Delete of
 such a certificate succeeds but leaves it in place. Run with your own credentials, this
 tags the certificates that a consumer stack's ``Custom::WaitForCertificate`` resources

@@ -7,6 +7,9 @@ function's Code; ``aws cloudformation package`` uploads it.
 What goes in:
 - every file of ``custom_resource/`` except byte code (``__pycache__``, ``*.pyc``) and
   hidden files: no tests, no tools;
+- ``custom_resource/VERSION``, written here: the version of ``pyproject.toml``, which
+  the code logs on every invocation (``custom_resource/version.py``);
+- the licence and its notice, ``LICENSE`` and ``NOTICE``, at the top;
 - every requirement of ``requirements.txt`` (pinned with ``==``; today only crhelper),
   installed without dependencies: crhelper needs nothing beyond the standard library and
   boto3, and boto3 (with botocore and their dependencies) comes with the Lambda runtime,
@@ -31,14 +34,19 @@ import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "custom_resource"
 REQUIREMENTS = ROOT / "requirements.txt"
+PYPROJECT = ROOT / "pyproject.toml"
 DEFAULT_OUTPUT = ROOT / "dist" / "wait-for-certificate.zip"
+VERSION_ENTRY = f"{PACKAGE}/VERSION"
+"""Where the package carries its version (read by ``custom_resource.version``)."""
+LEGAL_FILES = ("LICENSE", "NOTICE")
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 """The earliest date a zip entry can carry: no build time leaks into the archive."""
@@ -55,6 +63,10 @@ INSTALLER_FILES = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.jso
 """``.dist-info`` files that depend on how a wheel was installed, not on the wheel."""
 
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!_-]+)$")
+_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+([.+-][0-9A-Za-z.+-]+)?$")
+
+Source = Path | bytes
+"""An archive entry's content: a file to read, or bytes made by the build."""
 
 
 class BuildError(Exception):
@@ -80,6 +92,29 @@ def pinned_requirements(path: Path = REQUIREMENTS) -> dict[str, str]:
         if normalize(name) not in PROVIDED_BY_RUNTIME:
             pins[name] = version
     return pins
+
+
+def project_version(pyproject: Path = PYPROJECT) -> str:
+    """The provider's version, written once: ``[project] version`` of ``pyproject.toml``."""
+    try:
+        version = tomllib.loads(pyproject.read_text())["project"]["version"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        raise BuildError(f"{pyproject.name} has no readable [project] version: {exc}") from None
+    if not isinstance(version, str) or not _VERSION.match(version):
+        raise BuildError(f"{pyproject.name}: version {version!r} is not MAJOR.MINOR.PATCH")
+    return version
+
+
+def release_files(root: Path = ROOT) -> dict[str, Source]:
+    """What the build adds besides code: the version and the licence."""
+    files: dict[str, Source] = {
+        VERSION_ENTRY: f"{project_version(root / PYPROJECT.name)}\n".encode()
+    }
+    for name in LEGAL_FILES:
+        if not (root / name).is_file():
+            raise BuildError(f"{name} is missing: the package must carry its licence")
+        files[name] = root / name
+    return files
 
 
 def package_files(root: Path = ROOT, package: str = PACKAGE) -> dict[str, Path]:
@@ -164,7 +199,7 @@ def pip_install(pins: dict[str, str], target: Path) -> None:
         raise BuildError(f"pip install --target failed: {last}")
 
 
-def write_zip(files: dict[str, Path], output: Path) -> None:
+def write_zip(files: dict[str, Source], output: Path) -> None:
     """Write ``files`` (archive name -> source) reproducibly, replacing ``output`` atomically."""
     output.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=output.name, suffix=".tmp", dir=output.parent)
@@ -176,7 +211,9 @@ def write_zip(files: dict[str, Path], output: Path) -> None:
                 info.create_system = 3  # Unix, so that external_attr is read as a mode
                 info.external_attr = FILE_MODE << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, files[name].read_bytes(), compresslevel=COMPRESS_LEVEL)
+                source = files[name]
+                content = source if isinstance(source, bytes) else source.read_bytes()
+                archive.writestr(info, content, compresslevel=COMPRESS_LEVEL)
         os.chmod(temporary, 0o644)
         os.replace(temporary, output)
     except BaseException:
@@ -184,14 +221,14 @@ def write_zip(files: dict[str, Path], output: Path) -> None:
         raise
 
 
-def collect(sources: Iterable[dict[str, Path]]) -> dict[str, Path]:
+def collect(sources: Iterable[Mapping[str, Source]]) -> dict[str, Source]:
     """Merge file maps; two sources claiming the same archive name is an error."""
-    merged: dict[str, Path] = {}
+    merged: dict[str, Source] = {}
     for files in sources:
-        for name, path in files.items():
+        for name, source in files.items():
             if name in merged:
-                raise BuildError(f"{name} comes from both {merged[name]} and {path}")
-            merged[name] = path
+                raise BuildError(f"{name} comes from two sources")
+            merged[name] = source
     return merged
 
 
@@ -204,29 +241,33 @@ def build(
 ) -> Path:
     """Build the package at ``output`` and return its path."""
     pins = pinned_requirements(requirements)
-    own = package_files(root)
+    own: list[Mapping[str, Source]] = [package_files(root), release_files(root)]
     if from_environment:
         vendored = [distribution_files(find_distribution(n, v)) for n, v in pins.items()]
-        write_zip(collect([own, *vendored]), output)
+        write_zip(collect([*own, *vendored]), output)
         return output
     with tempfile.TemporaryDirectory(prefix="wfc-build-") as folder:
         if pins:
             pip_install(pins, Path(folder))
         vendored = [distribution_files(find_distribution(n, v, [folder])) for n, v in pins.items()]
-        write_zip(collect([own, *vendored]), output)
+        write_zip(collect([*own, *vendored]), output)
     return output
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m release.build_zip", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="the zip to write")
+def command_line(module: str, doc: str) -> argparse.ArgumentParser:
+    """The command line of a release tool: its docstring's summary, ``--from-environment``."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n\n")[0])
     parser.add_argument(
         "--from-environment",
         action="store_true",
         help="bundle the requirements installed here instead of installing them with pip",
     )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = command_line("release.build_zip", __doc__)
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="the zip to write")
     args = parser.parse_args(argv)
     try:
         output = build(args.output, from_environment=args.from_environment)

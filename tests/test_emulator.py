@@ -366,3 +366,57 @@ def test_the_world_runs_the_template_function_with_the_given_budget() -> None:
     assert build_world(budget_seconds=120).lam.config == replace(
         from_template(), timeout_seconds=120
     )
+
+
+# Versions and aliases.
+
+
+def test_versions_freeze_the_code_and_aliases_pick_a_version() -> None:
+    clock = VirtualClock(start=0.0)
+    ran: list[tuple[str, str, str]] = []
+
+    def code(name: str) -> Any:
+        def start() -> Any:
+            def handler(event: dict[str, Any], context: LambdaContext) -> None:
+                ran.append((name, context.function_version, context.invoked_function_arn))
+
+            return handler
+
+        return start
+
+    lam = LambdaService(clock, code("a"), FunctionConfig(ARN))
+    first = lam.publish()
+    lam.set_alias("live", first)
+    lam.update_code(code("b"))
+    lam.invoke({}, "live")
+    lam.invoke({})
+    second = lam.publish()
+    lam.set_alias("live", second)
+    lam.invoke({}, "live")
+    lam.invoke({}, first)
+    assert ran == [
+        ("a", "1", f"{ARN}:live"),
+        ("b", "$LATEST", ARN),
+        ("b", "2", f"{ARN}:live"),
+        ("a", "1", f"{ARN}:1"),
+    ]
+    assert [i.version for i in lam.invocations] == ["1", "$LATEST", "2", "1"]
+    with pytest.raises(AssertionError, match="no version or alias beta"):
+        lam.invoke({}, "beta")
+    with pytest.raises(KeyError):
+        lam.set_alias("live", "9")
+
+
+def test_a_self_invocation_names_its_version_and_unknown_ones_are_refused(world: World) -> None:
+    world.lam.set_alias("live", world.lam.publish())
+    client = world.session.client("lambda")
+    client.invoke(FunctionName=f"{world.lam.config.arn}:1", InvocationType="Event", Payload=b"{}")
+    client.invoke(
+        FunctionName=world.lam.config.arn, Qualifier="live", InvocationType="Event", Payload=b"{}"
+    )
+    assert [getattr(e, "qualifier", None) for e in world.lam.queue] == ["1", "live"]
+    with pytest.raises(AssertionError, match="no version or alias 2"):
+        client.invoke(
+            FunctionName=f"{world.lam.config.arn}:2", InvocationType="Event", Payload=b"{}"
+        )
+    world.lam.violations.clear()

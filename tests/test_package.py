@@ -53,7 +53,7 @@ def test_holds_the_provider_and_crhelper_only(package: Path) -> None:
     assert {"crhelper/__init__.py", "crhelper/resource_helper.py"} <= names
     assert "crhelper-2.0.12.dist-info/LICENSE" in names
     tops = {name.split("/", 1)[0] for name in names}
-    assert tops == {"custom_resource", "crhelper", "crhelper-2.0.12.dist-info"}
+    assert tops == {"custom_resource", "crhelper", "crhelper-2.0.12.dist-info", "LICENSE", "NOTICE"}
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo"))]
     assert not [n for n in names if n.rsplit("/", 1)[-1] in build_zip.INSTALLER_FILES]
 
@@ -150,6 +150,8 @@ def test_the_handler_imports_from_the_unpacked_zip_alone(package: Path, tmp_path
     assert Path(seen["custom_resource"]).is_relative_to(code)
     assert Path(seen["boto3"]).is_relative_to(runtime)
     assert "not a CloudFormation request" in result.stderr
+    # No pyproject.toml there: the version the package logs is the one it carries.
+    assert f"WaitForCertificate {build_zip.project_version()} (function version" in result.stderr
 
 
 class _FakeUploader:
@@ -198,4 +200,7 @@ def test_the_package_is_pure_python_so_it_runs_on_arm64(package: Path) -> None:
         names = archive.namelist()
     native = [n for n in names if n.endswith((".so", ".pyd", ".dylib", ".dll")) or ".so." in n]
     assert native == []
-    assert all(n.endswith((".py", ".pyi", ".typed")) or ".dist-info/" in n for n in names), names
+    data = {build_zip.VERSION_ENTRY, *build_zip.LEGAL_FILES}
+    assert all(
+        n.endswith((".py", ".pyi", ".typed")) or ".dist-info/" in n or n in data for n in names
+    ), names

@@ -119,6 +119,9 @@ class Resolver:
                 return not self(arg[0])
             if key == "Fn::If":
                 return self(arg[1] if self.condition(arg[0]) else arg[2])
+            if key == "Fn::FindInMap":
+                name, first, second = (self(part) for part in arg)
+                return self.template["Mappings"][name][first][second]
             if key == "Fn::ImportValue":
                 return self.imports[self(arg)]
             if key.startswith("Fn::"):
@@ -279,33 +282,52 @@ def test_recursive_loop_detection_gives_way_to_the_codes_own_hop_cap(
     assert hop_cap(MAX_WAIT_TIMEOUT, props["Timeout"], settings) <= 60
 
 
-def async_config(template: Mapping[str, Any], function: str) -> dict[str, Any]:
-    [config] = [
-        r["Properties"]
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
-        and r["Properties"]["FunctionName"] == {"Ref": function}
+def async_configs(template: Mapping[str, Any], function: str) -> dict[str, dict[str, Any]]:
+    """The function's EventInvokeConfigs, by qualifier (a literal, or its JSON)."""
+    configs: dict[str, dict[str, Any]] = {}
+    for resource in template["Resources"].values():
+        props = resource["Properties"]
+        if resource["Type"] == "AWS::Lambda::EventInvokeConfig" and props["FunctionName"] == {
+            "Ref": function
+        }:
+            qualifier = props["Qualifier"]
+            configs[qualifier if isinstance(qualifier, str) else json.dumps(qualifier)] = props
+    return configs
+
+
+def test_every_qualifier_the_provider_is_invoked_by_has_the_same_async_config(
+    provider: dict[str, Any],
+) -> None:
+    """CloudFormation invokes the alias, hops invoke their version, someone may invoke the
+    bare function ($LATEST): Lambda applies the configuration of the qualifier invoked."""
+    configs = async_configs(provider, "Function")
+    alias = provider["Resources"]["Alias"]["Properties"]["Name"]
+    version = json.dumps({"Fn::GetAtt": ["FunctionVersion", "Version"]})
+    assert set(configs) == {"$LATEST", alias, version}
+    bodies = [{k: v for k, v in c.items() if k != "Qualifier"} for c in configs.values()]
+    assert all(body == bodies[0] for body in bodies)
+    [alias_config] = [
+        r for r in provider["Resources"].values() if r["Properties"].get("Qualifier") == alias
     ]
-    return dict(config)
+    assert alias_config["DependsOn"] == "Alias", "the alias must exist before its config"
 
 
 def test_failed_hops_are_retried(provider: dict[str, Any]) -> None:
-    config = async_config(provider, "Function")
-    assert config["Qualifier"] == "$LATEST"
-    assert config["MaximumRetryAttempts"] == 2
-    assert 600 <= config["MaximumEventAgeInSeconds"] <= 3600
+    for config in async_configs(provider, "Function").values():
+        assert config["MaximumRetryAttempts"] == 2
+        assert 600 <= config["MaximumEventAgeInSeconds"] <= 3600
 
 
 def test_events_lambda_gives_up_on_go_to_the_responder(provider: dict[str, Any]) -> None:
-    config = async_config(provider, "Function")
     responder = {"Fn::GetAtt": ["Responder", "Arn"]}
-    assert config["DestinationConfig"] == {"OnFailure": {"Destination": responder}}
+    for config in async_configs(provider, "Function").values():
+        assert config["DestinationConfig"] == {"OnFailure": {"Destination": responder}}
     # Lambda invokes the destination with the function's role.
     assert responder in allowed(provider, Resolver(provider))["lambda:InvokeFunction"]
 
 
 def test_the_responder_is_retried_but_forwards_nowhere(provider: dict[str, Any]) -> None:
-    config = async_config(provider, "Responder")
+    [config] = async_configs(provider, "Responder").values()
     assert config["MaximumRetryAttempts"] == 2
     assert "DestinationConfig" not in config
 
@@ -323,7 +345,10 @@ def test_the_responder(provider: dict[str, Any]) -> None:
     # Its one bounded PUT fits, with room for a cold start.
     assert SEND_BUDGET_SECONDS + 10 <= props["Timeout"] <= 120
     variables = props["Environment"]["Variables"]
-    assert variables == {LOG_GROUP_VARIABLE: {"Ref": "LogGroup"}}
+    assert variables == {
+        LOG_GROUP_VARIABLE: {"Ref": "LogGroup"},
+        "WFC_LOG_LEVEL": {"Ref": "LogLevel"},
+    }
 
 
 @pytest.mark.parametrize("parameters", [DEFAULTS, EVERYTHING_SET], ids=["defaults", "all-set"])
@@ -424,10 +449,49 @@ def test_log_group_retention_is_a_parameter(provider: dict[str, Any]) -> None:
     assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
 
 
-def test_the_service_token_is_exported(provider: dict[str, Any]) -> None:
+def test_the_service_token_is_the_alias_and_never_changes(provider: dict[str, Any]) -> None:
+    """CloudFormation does not let a stack change a custom resource's ServiceToken: it is
+    the ARN of the alias "live" (fixed for good), which every upgrade moves to the new
+    version, never the function's or a version's ARN."""
     output = provider["Outputs"]["ServiceToken"]
-    assert output["Value"] == {"Fn::GetAtt": ["Function", "Arn"]}
+    assert output["Value"] == {"Ref": "Alias"}
     assert output["Export"]["Name"] == {"Fn::Sub": "${AWS::StackName}-ServiceToken"}
+    alias = provider["Resources"]["Alias"]
+    assert alias["Type"] == "AWS::Lambda::Alias"
+    assert alias["Properties"]["Name"] == "live"
+    assert alias["Properties"]["FunctionName"] == {"Ref": "Function"}
+    assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": ["FunctionVersion", "Version"]}
+
+
+def test_every_change_publishes_a_version_that_outlives_its_replacement(
+    provider: dict[str, Any],
+) -> None:
+    """A version is replaced (published anew) when its Description changes: it names the
+    release, the package's hash and the one parameter in the function's configuration.
+    Replaced versions and their async configs are retained for the waits running there."""
+    version = provider["Resources"]["FunctionVersion"]
+    assert version["Type"] == "AWS::Lambda::Version"
+    description = Resolver(provider, {"LogLevel": "DEBUG"})(version["Properties"]["Description"])
+    mapping = provider["Mappings"]["Release"]["Provider"]
+    for part in (mapping["Version"], mapping["CodeSha256"], "DEBUG"):
+        assert part in description
+    function = provider["Resources"]["Function"]["Properties"]
+    configured = [p for p in provider["Parameters"] if f"'Ref': '{p}'" in str(function)]
+    assert configured == ["LogLevel", "ReservedConcurrency"]  # concurrency: function-wide
+    for name in ("FunctionVersion", "VersionRetries"):
+        resource = provider["Resources"][name]
+        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain", name
+
+
+def test_the_release_is_visible_in_the_stack(provider: dict[str, Any]) -> None:
+    resolve = Resolver(provider)
+    version = provider["Mappings"]["Release"]["Provider"]["Version"]
+    assert resolve(provider["Outputs"]["ProviderVersion"]["Value"]) == version
+    for name in ("Function", "Responder"):
+        assert version in resolve(provider["Resources"][name]["Properties"]["Description"])
+    for name in ("Function", "Responder"):
+        variables = provider["Resources"][name]["Properties"]["Environment"]["Variables"]
+        assert variables["WFC_LOG_LEVEL"] == {"Ref": "LogLevel"}, name
 
 
 def test_only_lambda_may_assume_the_role(provider: dict[str, Any]) -> None:
@@ -484,8 +548,12 @@ def test_resources_are_scoped(provider: dict[str, Any]) -> None:
     for action, resources in grants.items():
         if action.startswith("acm:") and action not in UNSCOPABLE:
             assert set(resources) == {own_certificates}, action
+    # The function itself, its versions (a hop invokes its own), and the responder.
     assert sorted(map(str, grants["lambda:InvokeFunction"])) == sorted(
-        str({"Fn::GetAtt": [name, "Arn"]}) for name in ("Function", "Responder")
+        [
+            *(str({"Fn::GetAtt": [name, "Arn"]}) for name in ("Function", "Responder")),
+            "${Function.Arn}:*",
+        ]
     )
     assert grants["logs:CreateLogStream"] == [{"Fn::GetAtt": ["LogGroup", "Arn"]}]
     assert grants["logs:PutLogEvents"] == [{"Fn::GetAtt": ["LogGroup", "Arn"]}]

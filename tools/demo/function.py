@@ -202,9 +202,11 @@ class ProviderFunction:
         self.environments: list[ProviderEnvironment] = []
         self._emulation: Emulation | None = None
 
-    def deploy(self, function_arn: str, emulation: Emulation) -> None:
-        """The function exists: run it as the template configures it (timeout, retries)."""
+    def deploy(self, service_token: str, emulation: Emulation) -> None:
+        """The function exists: run it as the template configures it (timeout, retries),
+        with the versions and the alias (the ServiceToken) the stack made."""
         self._emulation = emulation
+        function_arn = ":".join(service_token.split(":")[:7])
         config = from_template(self.template).with_arn(function_arn)
         self.responder = LambdaService(
             self.clock,
@@ -219,6 +221,11 @@ class ProviderFunction:
             observer=self._observe,
             destination=self.responder.submit,
         )
+        versions, aliases = emulation.function_versions(function_arn)
+        for _ in versions:
+            self.lam.publish()
+        for name, version in aliases.items():
+            self.lam.set_alias(name, version)
         self.responder.start()
         self.lam.start()
 
@@ -226,12 +233,13 @@ class ProviderFunction:
         """moto's Lambda hands every invocation here: ``Event`` is queued (202), a
         synchronous one runs at once and returns its result."""
         lam = self.lam
-        if lam is None or function_arn != lam.config.arn:
+        base, qualifier = ":".join(function_arn.split(":")[:7]), function_arn.split(":")[7:]
+        if lam is None or base != lam.config.arn:
             raise RuntimeError(f"no local function runs {function_arn}")
         if kind == "Event":
-            lam.submit(event)
+            lam.submit(event, ":".join(qualifier) or None)
             return None
-        return lam.invoke(event).result
+        return lam.invoke(event, ":".join(qualifier) or None).result
 
     @property
     def invocations(self) -> list[Invocation]:

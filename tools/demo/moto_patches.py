@@ -22,6 +22,10 @@ below supply exactly those parts and nothing else:
    validated (or fails, with its FailureReason) ``validation_wait`` virtual seconds after
    its request, and DeleteCertificate raises ResourceInUseException while ``in_use_by``
    is non-empty (``occupy`` lets go on the clock).
+5. Versions and aliases in CloudFormation. moto publishes an ``AWS::Lambda::Version``
+   but has no ``Version`` attribute for it, and no ``AWS::Lambda::Alias`` at all: here
+   ``Fn::GetAtt <version>.Version`` is its number and an alias is created with
+   CreateAlias (``Ref``: its ARN, the provider's ServiceToken).
 """
 
 from __future__ import annotations
@@ -32,9 +36,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import moto.cloudformation.custom_model
+import moto.cloudformation.parsing
 from moto import settings
 from moto.acm.models import AWSCertificateManagerBackend, CertBundle
-from moto.awslambda.models import LambdaFunction
+from moto.awslambda.models import LambdaFunction, LambdaVersion, lambda_backends
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.exceptions import AWSError
 
@@ -170,16 +175,86 @@ class MotoPatches:
         self._set(AWSCertificateManagerBackend, "request_certificate", request_certificate)
         self._set(AWSCertificateManagerBackend, "delete_certificate", delete_certificate)
         self._set(settings, "ACM_VALIDATION_WAIT", 10**9)  # moto's real-time issuing: never
+
+        # 5. Versions and aliases in CloudFormation.
+        self._set(LambdaVersion, "has_cfn_attr", classmethod(lambda cls, attr: attr == "Version"))
+        self._set(LambdaVersion, "get_cfn_attribute", _version_attribute)
+        models = moto.cloudformation.parsing.get_model_map
+        self._set(
+            moto.cloudformation.parsing,
+            "get_model_map",
+            lambda: {**models(), AliasModel.cloudformation_type(): AliasModel},
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
         while self._saved:
             owner, name, value = self._saved.pop()
-            setattr(owner, name, value)
+            if value is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, value)
 
     def _set(self, owner: Any, name: str, value: Any) -> None:
-        self._saved.append((owner, name, getattr(owner, name)))
+        """Set ``owner.name`` until ``__exit__`` (which removes it again if it was absent)."""
+        self._saved.append((owner, name, vars(owner).get(name, _ABSENT)))
         setattr(owner, name, value)
+
+
+_ABSENT = object()
+
+
+def _version_attribute(version: LambdaVersion, name: str) -> str:
+    if name != "Version":
+        raise KeyError(f"AWS::Lambda::Version has no attribute {name} here")
+    return str(version.version)
+
+
+class AliasModel:
+    """``AWS::Lambda::Alias`` for moto's CloudFormation: CreateAlias; ``Ref`` is its ARN."""
+
+    def __init__(self, arn: str) -> None:
+        self.physical_resource_id = arn
+
+    def is_created(self) -> bool:
+        return True
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Alias"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> AliasModel:
+        props = cloudformation_json["Properties"]
+        alias = lambda_backends[account_id][region_name].create_alias(
+            props["Name"],
+            props["FunctionName"],
+            str(props["FunctionVersion"]),
+            props.get("Description", ""),
+            None,  # type: ignore[arg-type]  # no routing configuration (moto's hint says str)
+        )
+        return cls(alias.arn)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        """The function's deletion takes its aliases with it."""
 
 
 class _InlineThread:

@@ -179,6 +179,15 @@ class Emulation:
         function = lambda_backends[ACCOUNT][region].get_function(function_arn)
         return dict(function.get_configuration())
 
+    def function_versions(self, function_arn: str) -> tuple[list[str], dict[str, str]]:
+        """The function's published versions and its aliases (name -> version), as moto's
+        CloudFormation made them."""
+        backend = lambda_backends[ACCOUNT][function_arn.split(":")[3]]
+        name = function_arn.split(":")[6]
+        versions = [str(f.version) for f in backend.list_versions_by_function(name)]
+        aliases = {a.name: str(a.function_version) for a in backend.list_aliases(name)}
+        return [v for v in versions if v != "$LATEST"], aliases
+
     def stack(self, stack_id: str) -> Any:
         region = stack_id.split(":")[3]
         return cloudformation_backends[ACCOUNT][region].get_stack(stack_id)

@@ -18,6 +18,9 @@ class LambdaContext:
     budget_seconds: float
     """The function's timeout."""
     invoked_function_arn: str = FUNCTION_ARN
+    """The ARN the caller invoked: the function's, or with a version or alias appended."""
+    function_version: str = "$LATEST"
+    """The version that runs: ``$LATEST`` or a published version's number."""
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     memory_limit_in_mb: int = 128
     started_at: float = field(default=0.0)

@@ -12,6 +12,10 @@ It runs the function (the real ``Provider``) the way Lambda does:
   either way it is kept in ``given_up``.
 - The timeout is enforced: the invocation's sleeps end at its deadline.
 - Execution environments are reused while warm; one never runs two invocations at once.
+- Versions and aliases: ``update_code`` replaces the code of ``$LATEST``, ``publish``
+  freezes it as the next version number, ``set_alias`` points an alias at a version. An
+  invocation of ``<arn>:<version or alias>`` runs that version's code, in environments of
+  its own, with the context Lambda gives it (the invoked ARN, ``function_version``).
 
 Outside ``run``/``drain``/``start``, accepted events wait in ``queue`` for a test to
 deliver them by hand with ``invoke`` (synchronous: it runs in the caller's thread and
@@ -26,7 +30,7 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 from urllib.parse import unquote
 
 from custom_resource.request import RELAY_KEY
@@ -48,6 +52,7 @@ Observer = Callable[[str, "Invocation | None", str], None]
 """Told what the service does: (kind, invocation, what); kinds: invoked, error, timeout,
 retry, gave-up, duplicate."""
 Outcome = Literal["running", "returned", "error", "timeout"]
+LATEST = "$LATEST"
 
 
 class FunctionTimeout(Exception):
@@ -79,6 +84,8 @@ class Invocation:
     result: Any = None
     status: str = "-"
     """What the invocation last saw of its resource (the demo's instrumentation sets it)."""
+    version: str = LATEST
+    """The function version that ran it."""
 
     @property
     def duration(self) -> float:
@@ -98,13 +105,27 @@ class Invocation:
 class _Environment:
     number: int
     function: Function
+    version: str
     invocations: int = 0
+
+
+class AddressedEvent(dict[str, Any]):
+    """A queued event that remembers the qualifier (version or alias) it was sent to."""
+
+    def __init__(self, event: dict[str, Any], qualifier: str | None) -> None:
+        super().__init__(event)
+        self.qualifier = qualifier
+
+
+def qualifier_of(event: dict[str, Any]) -> str | None:
+    return event.qualifier if isinstance(event, AddressedEvent) else None
 
 
 @dataclass
 class _Delivery:
     event: dict[str, Any]
     accepted_at: float
+    qualifier: str | None = None
     attempts: int = 0
     last: Invocation | None = None
 
@@ -154,6 +175,10 @@ class LambdaService:
     environments: int = 0
     busy: int = 0
     peak_busy: int = 0
+    versions: dict[str, Callable[[], Function]] = field(default_factory=dict)
+    """Published versions (number -> the code it froze)."""
+    aliases: dict[str, str] = field(default_factory=dict)
+    """Alias name -> version number."""
     _idle: list[_Environment] = field(default_factory=list, init=False)
     _live: bool = field(default=False, init=False)
     _in_flight: int = field(default=0, init=False)
@@ -170,25 +195,62 @@ class LambdaService:
         headers = params.get("headers", {})
         if headers.get("X-Amz-Invocation-Type") != "Event":
             self._refuse(f"self-invocation must be asynchronous: {headers}")
-        if self.config.arn not in unquote(params.get("url_path", "")):
+        path = unquote(params.get("url_path", ""))
+        target = path.removeprefix("/2015-03-31/functions/").removesuffix("/invocations")
+        parts = target.split(":")
+        if ":".join(parts[:7]) != self.config.arn:
             self._refuse(f"invoked another function: {params.get('url_path')}")
+        query = params.get("query_string") or {}
+        qualifier = ":".join(parts[7:]) or str(query.get("Qualifier", ""))
+        self.resolve(qualifier or None)  # Lambda refuses an unknown version or alias
         invocation = current_invocation()
         if invocation is not None:
             invocation.handed_off = True
-        self.submit(json.loads(params["body"]))
+        self.submit(json.loads(params["body"]), qualifier or None)
         return _Accepted(), {"StatusCode": 202, "ResponseMetadata": {"HTTPStatusCode": 202}}
 
-    def submit(self, event: dict[str, Any]) -> None:
+    def submit(self, event: dict[str, Any], qualifier: str | None = None) -> None:
         """An asynchronous invocation Lambda accepted: delivered now if live, else queued."""
         if not self._live:
-            self.queue.append(event)
+            self.queue.append(AddressedEvent(event, qualifier) if qualifier else event)
             return
-        self._accept(event)
+        self._accept(event, qualifier)
 
-    def invoke(self, event: dict[str, Any]) -> Invocation:
+    def invoke(self, event: dict[str, Any], qualifier: str | None = None) -> Invocation:
         """A synchronous invocation in the caller's thread; what the function raised (or
-        ``FunctionTimeout``) reaches the caller."""
-        return self._invoke(event, 1, "RequestResponse", reraise=True)
+        ``FunctionTimeout``) reaches the caller. A queued event keeps its qualifier."""
+        qualifier = qualifier or qualifier_of(event)
+        return self._invoke(event, 1, "RequestResponse", reraise=True, qualifier=qualifier)
+
+    # Versions and aliases.
+
+    def update_code(self, new_environment: Callable[[], Function]) -> None:
+        """UpdateFunctionCode: ``$LATEST`` runs ``new_environment``'s code from now on."""
+        self.new_environment = new_environment
+        self._idle = [e for e in self._idle if e.version != LATEST]
+
+    def publish(self) -> str:
+        """PublishVersion: freeze ``$LATEST``'s code as the next version; its number."""
+        number = str(len(self.versions) + 1)
+        self.versions[number] = self.new_environment
+        return number
+
+    def set_alias(self, name: str, version: str) -> None:
+        """CreateAlias / UpdateAlias: invocations of ``name`` run ``version`` from now on."""
+        if version not in self.versions:
+            raise KeyError(f"no published version {version}")
+        self.aliases[name] = version
+
+    def resolve(self, qualifier: str | None) -> str:
+        """The version an invocation of ``qualifier`` runs (``$LATEST`` when unqualified)."""
+        if qualifier in (None, "", LATEST):
+            return LATEST
+        assert qualifier is not None
+        if qualifier in self.versions:
+            return qualifier
+        if qualifier in self.aliases:
+            return self.aliases[qualifier]
+        self._refuse(f"no version or alias {qualifier} (ResourceNotFoundException)")
 
     # Delivering.
 
@@ -197,7 +259,7 @@ class LambdaService:
         self._live = True
         queued, self.queue = self.queue, []
         for event in queued:
-            self._accept(event)
+            self._accept(event, qualifier_of(event))
 
     def stop(self) -> None:
         """Queue later events again (deliveries already scheduled still happen)."""
@@ -219,21 +281,24 @@ class LambdaService:
         finally:
             self._live, self._limit = was_live, None
 
-    def run(self, event: dict[str, Any], max_invocations: int = 50) -> list[Invocation]:
-        """Deliver ``event`` asynchronously, then every hop it hands off to, until the chain
-        ends; return the invocations of this run."""
+    def run(
+        self, event: dict[str, Any], max_invocations: int = 50, qualifier: str | None = None
+    ) -> list[Invocation]:
+        """Deliver ``event`` asynchronously (to ``qualifier``, or as queued), then every hop
+        it hands off to, until the chain ends; return the invocations of this run."""
         first = len(self.invocations)
-        self.queue.append(event)
+        qualifier = qualifier or qualifier_of(event)
+        self.queue.append(AddressedEvent(event, qualifier) if qualifier else event)
         self.drain(max_invocations)
         return self.invocations[first:]
 
-    def _accept(self, event: dict[str, Any]) -> None:
+    def _accept(self, event: dict[str, Any], qualifier: str | None) -> None:
         copies = 2 if self.duplicates is not None and self.duplicates(event) else 1
         for copy in range(copies):
             if copy:
                 self._note("duplicate", None, "Lambda delivers the event a second time")
             delay = self.config.delivery_delay_seconds + copy * self.config.duplicate_delay_seconds
-            self._schedule(_Delivery(event, self.clock()), delay)
+            self._schedule(_Delivery(event, self.clock(), qualifier), delay)
 
     def _schedule(self, delivery: _Delivery, delay: float) -> None:
         self._in_flight += 1
@@ -246,7 +311,9 @@ class LambdaService:
                 self._give_up(delivery, "EventAgeExceeded")
                 return
             delivery.attempts += 1
-            delivery.last = self._invoke(delivery.event, delivery.attempts, "Event", False)
+            delivery.last = self._invoke(
+                delivery.event, delivery.attempts, "Event", False, delivery.qualifier
+            )
             if not delivery.last.failed:
                 return
             if delivery.attempts > self.config.maximum_retry_attempts:
@@ -278,14 +345,23 @@ class LambdaService:
 
     # Running one invocation.
 
-    def _invoke(self, event: dict[str, Any], attempt: int, kind: str, reraise: bool) -> Invocation:
+    def _invoke(
+        self,
+        event: dict[str, Any],
+        attempt: int,
+        kind: str,
+        reraise: bool,
+        qualifier: str | None = None,
+    ) -> Invocation:
         if self._limit is not None and len(self.invocations) >= self._limit:
             raise AssertionError(f"more invocations than allowed ({len(self.invocations)})")
-        environment = self._acquire()
+        version = self.resolve(qualifier)
+        environment = self._acquire(version)
         context = LambdaContext(
             self.clock,
             self.config.timeout_seconds,
-            self.config.arn,
+            f"{self.config.arn}:{qualifier}" if qualifier else self.config.arn,
+            function_version=version,
             memory_limit_in_mb=self.config.memory_mb,
         )
         invocation = Invocation(
@@ -301,6 +377,7 @@ class LambdaService:
             cold=environment.invocations == 0,
             started_at=self.clock(),
             ended_at=self.clock(),
+            version=version,
         )
         self.invocations.append(invocation)
         environment.invocations += 1
@@ -335,13 +412,16 @@ class LambdaService:
             _current.invocation = previous
         return invocation
 
-    def _acquire(self) -> _Environment:
-        if self._idle:
-            return self._idle.pop()
+    def _acquire(self, version: str) -> _Environment:
+        """A warm environment of ``version``, else a cold start of its code."""
+        for index in range(len(self._idle) - 1, -1, -1):
+            if self._idle[index].version == version:
+                return self._idle.pop(index)
         self.environments += 1
-        return _Environment(self.environments, self.new_environment())
+        code = self.new_environment if version == LATEST else self.versions[version]
+        return _Environment(self.environments, code(), version)
 
-    def _refuse(self, problem: str) -> None:
+    def _refuse(self, problem: str) -> NoReturn:
         self.violations.append(problem)
         raise AssertionError(problem)
 
