@@ -6,6 +6,7 @@ user's cfn-lint loads them (``--append-rules`` with the directory, or the module
 
 from __future__ import annotations
 
+import itertools
 import json
 import textwrap
 from pathlib import Path
@@ -20,6 +21,7 @@ from custom_resource.acm_rules import acm_rules
 from custom_resource.certificate import certificate_data
 from custom_resource.definitions import CERTIFICATE_ATTRIBUTES, RESOURCE_TYPES
 from custom_resource.properties import PropertyError, parse_properties
+from wait_for_certificate_lint._template import known_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = ROOT / "wait_for_certificate_lint"
@@ -225,6 +227,15 @@ def test_intrinsic_values_and_the_problems_that_depend_on_them_are_left_to_deplo
               DomainName: www.example.com
               HostedZoneId: !Ref Text
               Route53RoleArn: arn:aws:iam::123456789012:role/dns
+          ViaZoneOfEntry:
+            Type: Custom::WaitForCertificate
+            Properties:
+              ServiceToken: !Ref Text
+              DomainName: www.example.com
+              Route53RoleArn: arn:aws:iam::123456789012:role/dns
+              DomainValidationOptions:
+                - DomainName: www.example.com
+                  HostedZoneId: !Ref Text
           ViaPrivateCa:
             Type: Custom::WaitForCertificate
             Properties:
@@ -332,3 +343,107 @@ def test_the_attributes_are_those_the_handler_answers_with():
     data = certificate_data("arn", "example.com", certificate)
     assert tuple(data) == CERTIFICATE_ATTRIBUTES
     assert RESOURCE_TYPES[TYPE].attributes == CERTIFICATE_ATTRIBUTES
+
+
+ROLE = "arn:aws:iam::123456789012:role/dns"
+BASES: list[dict[str, Any]] = [
+    {
+        "DomainName": "example.com",
+        "SubjectAlternativeNames": ["*.example.com", "api.example.com"],
+        "HostedZoneId": "Z0123456789ABC",
+        "Route53RoleArn": ROLE,
+        "Route53RoleExternalId": "shared-secret",
+        "Region": "us-east-1",
+        "KeyAlgorithm": "EC_prime256v1",
+        "RemoveValidationRecords": "true",
+        "Tags": [{"Key": "team", "Value": "web"}, {"Key": "team", "Value": "api"}],
+    },
+    {
+        "DomainName": "example.com",
+        "SubjectAlternativeNames": ["example.org"],
+        "DomainValidationOptions": [
+            {"DomainName": "example.com", "HostedZoneId": "Z1", "Route53RoleArn": ROLE},
+            {"DomainName": "example.org", "HostedZoneId": "Z2"},
+            {"DomainName": "example.net", "Route53RoleArn": ROLE},
+        ],
+        "Route53RoleExternalId": "shared-secret",
+    },
+    {
+        "DomainName": "www.example.com",
+        "ValidationMethod": "EMAIL",
+        "HostedZoneId": "Z1",
+        "DomainValidationOptions": [
+            {"DomainName": "www.example.com", "ValidationDomain": "example.com"},
+            {"DomainName": "api.example.com", "ValidationDomain": "x.com"},
+        ],
+    },
+    {
+        "DomainName": "www.example.com",
+        "DomainValidationOptions": [
+            {"DomainName": "www.example.com", "ValidationDomain": "example.com"}
+        ],
+        "Route53RoleArn": ROLE,
+        "Route53RoleExternalId": "shared-secret",
+    },
+    {
+        "DomainName": "www.example.com",
+        "CertificateAuthorityArn": "arn:aws:acm-pca:eu-west-1:123456789012:ca/x",
+        "ValidationMethod": "DNS",
+        "WaitTimeout": "600",
+        "ServiceTimeout": "7200",
+    },
+    {
+        "DomainName": "www.example.com",
+        "CertificateAuthorityArn": "arn:aws:acm-pca:eu-west-1:123456789012:ca/x",
+    },
+    {"DomainName": "www.example.com", "WaitConditionHandle": HANDLE, "WaitTimeout": "600"},
+]
+"""Literal properties, valid and not, that exercise every relation between properties
+(a new relation in the parser needs a base here)."""
+
+FUNCTION = {"Fn::If": ["Condition", "x", {"Ref": "AWS::NoValue"}]}
+"""Any intrinsic function: the rules treat them all alike, as unknown until deploy time."""
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place below ``value`` an intrinsic function could stand."""
+    children = value.items() if isinstance(value, dict) else enumerate(value)
+    found = []
+    for key, child in children:
+        found.append((*path, key))
+        if isinstance(child, dict | list):
+            found += _paths(child, (*path, key))
+    return found
+
+
+def _with_functions(base: dict[str, Any], paths: tuple[tuple[Any, ...], ...]) -> dict[str, Any]:
+    """A copy of ``base`` with a function at each path (a new key, or a value replaced)."""
+    template = json.loads(json.dumps(base))
+    for path in paths:
+        node: Any = template
+        for step in path[:-1]:
+            inside = isinstance(node, list) or (isinstance(node, dict) and step in node)
+            node = node[step] if inside else None
+        if node is template or isinstance(node, list) or path[-1] in (node or {}):
+            node[path[-1]] = dict(FUNCTION)
+    return template
+
+
+def test_a_finding_holds_whatever_the_functions_resolve_to():
+    """The base is one way the functions could resolve (a function standing for an absent
+    property resolves to AWS::NoValue): whatever the rules report with one or two
+    functions in place, the handler reports for the base too. Without functions, the
+    rules report just what the handler does."""
+    definition = RESOURCE_TYPES[TYPE]
+    for properties in BASES:
+        base = {"ServiceToken": TOKEN, **properties}
+        try:
+            parse_properties(base)
+            expected: list[str] = []
+        except PropertyError as exc:
+            expected = exc.problems
+        assert [str(p) for p in known_problems(base, definition)] == expected
+        places = _paths(base) + [(key,) for key in definition.properties if key not in base]
+        for some in [*itertools.combinations(places, 1), *itertools.combinations(places, 2)]:
+            reported = known_problems(_with_functions(base, some), definition)
+            assert {str(p) for p in reported} <= set(expected), (base, some)

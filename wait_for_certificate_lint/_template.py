@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custom_resource.definitions import RESOURCE_TYPES, ResourceDefinition
-from custom_resource.properties import Problem
+from custom_resource.properties import Problem, PropertyError
 
 UNRESOLVED = "${unresolved}"
 """Stands for a value known only at deploy time; no property check accepts it."""
@@ -78,12 +78,14 @@ class Literal:
 
     def knows(self, problem: Problem) -> bool:
         """Whether the problem holds whatever the intrinsics resolve to: it is not about
-        one of them, nor depends on one, nor counts a list with one as an entry (an
-        entry's ``Fn::If`` may resolve to ``AWS::NoValue``, which drops it)."""
+        one of them, nor counts a list with one as an entry (an entry's ``Fn::If`` may
+        resolve to ``AWS::NoValue``, which drops it), nor involves a property that is, or
+        holds, one of them."""
         return not any(
-            _at_or_under(path, where) or path == _list_of(where)
-            for path in (problem.where, *problem.involves)
-            for where in self.unresolved
+            _at_or_under(problem.where, unknown)
+            or problem.where == _list_of(unknown)
+            or any(_at_or_under(p, unknown) or _at_or_under(unknown, p) for p in problem.involves)
+            for unknown in self.unresolved
         )
 
 
@@ -100,6 +102,17 @@ def literal_properties(properties: Mapping[str, Any], definition: ResourceDefini
             result.raw[key] = UNRESOLVED
             result.unresolved.append(key)
     return result
+
+
+def known_problems(properties: Mapping[str, Any], definition: ResourceDefinition) -> list[Problem]:
+    """The problems the handler's parser finds that hold whatever the intrinsic functions
+    resolve to (unknown keys and missing required properties have rules of their own)."""
+    literal = literal_properties(properties, definition)
+    try:
+        definition.parse(literal.raw)
+    except PropertyError as exc:
+        return [problem for problem in exc.found if literal.knows(problem)]
+    return []
 
 
 def _convert(
@@ -123,6 +136,7 @@ def _convert(
 
 
 def _at_or_under(path: str, where: str) -> bool:
+    """``Tags[0].Key`` is at or under ``Tags[0]`` and ``Tags``, not under ``Tag``."""
     return path == where or path.startswith((f"{where}.", f"{where}["))
 
 

@@ -24,11 +24,10 @@ except ImportError:  # the directory of a checkout, loaded without installing it
     sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from custom_resource.definitions import RESOURCE_TYPES
-from custom_resource.properties import PropertyError
 from wait_for_certificate_lint._template import (
     custom_resources,
     is_intrinsic,
-    literal_properties,
+    known_problems,
     suggestion,
     template_path,
 )
@@ -118,14 +117,10 @@ class InvalidValue(_Rule):
         for resource in custom_resources(cfn):
             if not isinstance(resource.properties, Mapping):
                 continue
-            literal = literal_properties(resource.properties, resource.definition)
-            try:
-                resource.definition.parse(literal.raw)
-            except PropertyError as exc:
-                for problem in filter(literal.knows, exc.found):
-                    path = resource.path(*template_path(resource.properties, problem.where))
-                    message = f"{resource.kind} {resource.name}: {problem}"
-                    found.append(RuleMatch(path, message))
+            for problem in known_problems(resource.properties, resource.definition):
+                path = resource.path(*template_path(resource.properties, problem.where))
+                message = f"{resource.kind} {resource.name}: {problem}"
+                found.append(RuleMatch(path, message))
         return found
 
 
