@@ -29,7 +29,7 @@ CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE CKV_PARSE
 CHECKOV = $(CHECKOV_ENV) $(CHECKOV_VENV)/bin/checkov --skip-download --framework cloudformation
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-deep lint demo bench clean
+.PHONY: help venv test test-deep lint lint-template demo bench clean
 
 help: ## list the targets
 	@echo "make <target> [VARIABLE=value ...]"
@@ -51,12 +51,21 @@ $(CHECKOV_STAMP): requirements-checkov.txt $(STAMP)
 	$(CHECKOV_VENV)/bin/python -m pip check --disable-pip-version-check
 	touch $@
 
-lint: $(STAMP) $(CHECKOV_STAMP) ## ruff (lint and format check), mypy, cfn-lint and checkov on every template
+# The cfn-lint rules that check a template's Custom::WaitForCertificate resources against
+# the function's own property definitions (docs/template-checks.md); cfn-lint loads them
+# from this directory. They run over the project's own templates too.
+LINT_RULES := wait_for_certificate_lint
+
+lint: $(STAMP) $(CHECKOV_STAMP) ## ruff (lint and format check), mypy, cfn-lint (with our rules) and checkov on every template
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/cfn-lint template/*.yaml
+	$(BIN)/cfn-lint --append-rules=$(LINT_RULES) -- template/*.yaml
 	$(CHECKOV) --directory template --quiet --compact
+
+lint-template: $(STAMP) ## check your template before deploying it, our rules included: TEMPLATE=path
+	@test -n "$(TEMPLATE)" || { echo "make lint-template: set TEMPLATE=<path of a CloudFormation template>"; exit 1; }
+	$(BIN)/cfn-lint --append-rules=$(LINT_RULES) -- '$(TEMPLATE)'
 
 test: lint ## lint, then pytest (no AWS account, no network); what .ci/run runs
 	$(BIN)/pytest

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from .aws import Clients, error_code
 from .background import is_answered
+from .definitions import CERTIFICATE_ATTRIBUTES as ATTRIBUTES
 from .dns import ValidationRecord, change_records, plan_changes, records_by_domain
 from .ownership import (
     REPLACES_TAG,
@@ -56,22 +57,19 @@ def certificate_data(
     is every name's, as compact JSON. ``response.build_body`` drops the largest attributes
     first should the response exceed 4096 bytes (``ValidationRecords`` with many names).
     """
-    data = {"Arn": arn, "DomainName": domain_name}
+    arn_key, name_key, record_name, record_type, record_value, all_records = ATTRIBUTES
+    data = {arn_key: arn, name_key: domain_name}
     records = records_by_domain(certificate or {})
     primary = records.get(domain_name)
     if primary is not None:
-        data |= {
-            "ValidationRecordName": primary.name,
-            "ValidationRecordType": primary.type,
-            "ValidationRecordValue": primary.value,
-        }
+        data |= {record_name: primary.name, record_type: primary.type, record_value: primary.value}
     listed = [
         {"DomainName": name, "Name": r.name, "Type": r.type, "Value": r.value}
         for name, r in records.items()
         if r is not None
     ]
     if listed:
-        data["ValidationRecords"] = json.dumps(listed, separators=(",", ":"))
+        data[all_records] = json.dumps(listed, separators=(",", ":"))
     return data
 
 

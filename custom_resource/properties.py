@@ -21,6 +21,8 @@ Transparency = Literal["ENABLED", "DISABLED"]
 Export = Literal["ENABLED", "DISABLED"]
 
 DEFAULT_SERVICE_TIMEOUT = 3600
+MAX_SERVICE_TIMEOUT = 3600
+"""CloudFormation's longest ServiceTimeout of a custom resource (1 hour)."""
 MAX_WAIT_TIMEOUT = 43200
 """The longest Timeout of an ``AWS::CloudFormation::WaitCondition`` (12 hours)."""
 
@@ -54,17 +56,39 @@ TOP_LEVEL = (
     "WaitConditionHandle",
     "WaitTimeout",
 )
+REQUIRED = ("ServiceToken", "DomainName")
 DVO_KEYS = ("DomainName", "HostedZoneId", "ValidationDomain", "Route53RoleArn")
 MAX_USER_TAGS = acm_rules().max_tags - len(PROVIDER_TAGS)
 """ACM allows 50 tags per certificate; the provider's own tags take their share."""
+TAG_KEYS = ("Key", "Value")
+ENTRY_KEYS = {"DomainValidationOptions": DVO_KEYS, "Tags": TAG_KEYS}
+"""The keys each entry of a list property may have."""
+NUMBER_RANGES = {"ServiceTimeout": (1, MAX_SERVICE_TIMEOUT), "WaitTimeout": (1, MAX_WAIT_TIMEOUT)}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem with the properties, at ``where`` (``Tags[2].Key``, say).
+
+    ``involves`` names the other properties a problem of their relation depends on, so a
+    template checker that cannot know them (an intrinsic function) can leave it out.
+    """
+
+    where: str
+    text: str
+    involves: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.text}"
 
 
 class PropertyError(ValueError):
     """One or more properties are invalid; the message names each one and the problem."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("Invalid properties: " + "; ".join(problems))
+    def __init__(self, found: list[Problem]) -> None:
+        self.found = found
+        self.problems = [str(problem) for problem in found]
+        super().__init__("Invalid properties: " + "; ".join(self.problems))
 
 
 @dataclass(frozen=True)
@@ -115,10 +139,10 @@ class _Checker:
     """Collects problems while each property is parsed, so all are reported together."""
 
     def __init__(self) -> None:
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
 
-    def fail(self, where: str, problem: str) -> None:
-        self.problems.append(f"{where}: {problem}")
+    def fail(self, where: str, problem: str, involves: tuple[str, ...] = ()) -> None:
+        self.problems.append(Problem(where, problem, involves))
 
     def string(
         self, raw: Mapping[str, Any], key: str, where: str | None = None, strip: bool = True
@@ -230,17 +254,14 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
     for unknown in sorted(set(raw) - set(TOP_LEVEL)):
         check.fail(unknown, f"unknown property; allowed: {', '.join(TOP_LEVEL)}")
 
-    token = raw.get("ServiceToken")
-    if token is None:
-        check.fail("ServiceToken", "is required")
-    else:
-        check.pattern(raw, "ServiceToken", _LAMBDA_ARN, "a Lambda function ARN")
-    timeout = _whole_number(check, raw, "ServiceTimeout", 3600, DEFAULT_SERVICE_TIMEOUT)
+    for key in REQUIRED:
+        if raw.get(key) is None:
+            check.fail(key, "is required")
+    check.pattern(raw, "ServiceToken", _LAMBDA_ARN, "a Lambda function ARN")
+    timeout = _whole_number(check, raw, "ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)
 
     domain = None
-    if raw.get("DomainName") is None:
-        check.fail("DomainName", "is required")
-    else:
+    if raw.get("DomainName") is not None:
         domain = check.domain(raw["DomainName"], "DomainName")
     rules = acm_rules()
     if domain and len(domain.encode()) > MAX_DOMAIN_NAME_OCTETS:
@@ -271,7 +292,11 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
         secret=True,
     )
     if external_id and not role and not _any_dvo_role(raw):
-        check.fail("Route53RoleExternalId", "is only used with Route53RoleArn")
+        check.fail(
+            "Route53RoleExternalId",
+            "is only used with Route53RoleArn",
+            involves=("Route53RoleArn", "DomainValidationOptions"),
+        )
 
     targets: dict[str, DnsTarget] = {}
     mail_domains: dict[str, str] = {}
@@ -283,7 +308,11 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
             continue
         name = check.domain(option.get("DomainName"), f"{where}.DomainName")
         if name and name not in names:
-            check.fail(f"{where}.DomainName", f"{name!r} is not the DomainName or one of the SANs")
+            check.fail(
+                f"{where}.DomainName",
+                f"{name!r} is not the DomainName or one of the SANs",
+                involves=("DomainName", "SubjectAlternativeNames"),
+            )
         option_zone = _zone(check, option, "HostedZoneId", f"{where}.HostedZoneId")
         option_role = check.pattern(
             option, "Route53RoleArn", _ROLE_ARN, "an IAM role ARN", f"{where}.Route53RoleArn"
@@ -294,7 +323,11 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
         if name and option_zone:
             targets[name] = DnsTarget(option_zone, option_role or role, external_id)
         elif option_role:
-            check.fail(f"{where}.Route53RoleArn", "needs a HostedZoneId in the same entry")
+            check.fail(
+                f"{where}.Route53RoleArn",
+                "needs a HostedZoneId in the same entry",
+                involves=(f"{where}.HostedZoneId", f"{where}.DomainName"),
+            )
         if name and mail and not _is_name_or_parent(mail, name):
             check.fail(
                 f"{where}.ValidationDomain",
@@ -306,16 +339,25 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
         for name in names:
             targets.setdefault(name, DnsTarget(zone, role, external_id))
     elif role and not targets:
-        check.fail("Route53RoleArn", "needs a HostedZoneId (top level or per name)")
+        check.fail(
+            "Route53RoleArn",
+            "needs a HostedZoneId (top level or per name)",
+            involves=("HostedZoneId", "DomainValidationOptions"),
+        )
 
     if method == "EMAIL" and targets:
         check.fail("HostedZoneId", "hosted zones are only used with ValidationMethod DNS")
     if method == "DNS" and mail_domains:
-        check.fail("DomainValidationOptions", "ValidationDomain is only used with EMAIL")
+        check.fail(
+            "DomainValidationOptions",
+            "ValidationDomain is only used with EMAIL",
+            involves=("ValidationMethod",),
+        )
     if ca_arn and (targets or raw.get("ValidationMethod") is not None):
         check.fail(
             "CertificateAuthorityArn",
             "a private certificate needs no validation: drop ValidationMethod and hosted zones",
+            involves=("ValidationMethod",),
         )
 
     tags = _tags(check, raw)
@@ -325,9 +367,13 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
     export = check.choice(raw, "CertificateExport", rules.export)
     remove_records = check.flag(raw, "RemoveValidationRecords")
     handle = _wait_handle(check, raw)
-    wait_timeout = _whole_number(check, raw, "WaitTimeout", MAX_WAIT_TIMEOUT, MAX_WAIT_TIMEOUT)
+    wait_timeout = _whole_number(check, raw, "WaitTimeout", MAX_WAIT_TIMEOUT)
     if raw.get("WaitTimeout") is not None and handle is None:
-        check.fail("WaitTimeout", "is only used with WaitConditionHandle")
+        check.fail(
+            "WaitTimeout",
+            "is only used with WaitConditionHandle",
+            involves=("WaitConditionHandle",),
+        )
     if check.problems or domain is None:
         raise PropertyError(check.problems)
     return CertificateProperties(
@@ -349,15 +395,14 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
     )
 
 
-def _whole_number(
-    check: _Checker, raw: Mapping[str, Any], key: str, maximum: int, default: int
-) -> int:
+def _whole_number(check: _Checker, raw: Mapping[str, Any], key: str, default: int) -> int:
     value = raw.get(key)
     if value is None:
         return default
+    minimum, maximum = NUMBER_RANGES[key]
     text = str(value).strip() if not isinstance(value, bool) else ""
-    if not text.isdigit() or not 1 <= int(text) <= maximum:
-        check.fail(key, f"{str(value)[:100]!r} is not a whole number from 1 to {maximum}")
+    if not text.isdigit() or not minimum <= int(text) <= maximum:
+        check.fail(key, f"{str(value)[:100]!r} is not a whole number from {minimum} to {maximum}")
         return default
     return int(text)
 
@@ -426,7 +471,7 @@ def _tags(check: _Checker, raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...
     tags: dict[str, str] = {}
     for i, entry in enumerate(check.items(raw, "Tags", MAX_USER_TAGS)):
         where = f"Tags[{i}]"
-        tag = check.mapping(entry, where, ("Key", "Value"))
+        tag = check.mapping(entry, where, TAG_KEYS)
         if not tag:
             continue
         key = check.string(tag, "Key", f"{where}.Key", strip=False)
