@@ -97,6 +97,11 @@ class CertificateProperties:
     wait_timeout: int = MAX_WAIT_TIMEOUT
 
     @property
+    def poll_seconds(self) -> float | None:
+        """The provider's own polling, tuned to ACM's limits (``settings.py``)."""
+        return None
+
+    @property
     def names(self) -> tuple[str, ...]:
         """Every name on the certificate, the domain name first, without duplicates."""
         return tuple(dict.fromkeys((self.domain_name, *self.subject_alternative_names)))

@@ -556,7 +556,8 @@ def _as_strings(value: Any) -> Any:
 def test_every_setting_is_documented() -> None:
     source = (ROOT / "custom_resource" / "settings.py").read_text()
     names = set(re.findall(r'(?:PREFIX \+ |env, )"([A-Z_]+)"', source))
-    documented = (ROOT / "README.md").read_text()
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    documented = "".join(page.read_text() for page in pages)
     assert names, "no WFC_ setting found"
     for name in names:
         assert f"WFC_{name}" in documented, name
