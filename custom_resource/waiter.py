@@ -25,6 +25,7 @@ import jmespath
 from botocore import xform_name
 from botocore.exceptions import ClientError
 from botocore.waiter import AcceptorConfig, NormalizedOperationMethod, is_valid_waiter_error
+from jmespath.exceptions import JMESPathError
 
 from .aws import Clients, error_code, is_transient
 from .background import is_answered
@@ -146,8 +147,15 @@ class WaitFor:
             return Failed(str(exc), self.physical_id)
         polls = int(memo.get("Polls", 0)) + 1
         memo = {**memo, "Polls": polls}
-        acceptor = first_match(self.acceptors, response)
         subject = self.props.subject
+        try:
+            acceptor = first_match(self.acceptors, response)
+        except JMESPathError as exc:  # botocore's waiter would raise it too
+            return Failed(
+                f"{subject}: an acceptor cannot be evaluated on the response of "
+                f"{self.props.operation} ({' '.join(str(exc).split())})",
+                self.physical_id,
+            )
         if acceptor is not None and acceptor.state == "success":
             data = outputs_of(self.props.outputs, response)
             summary = f"{subject}: success ({describe(acceptor)}) after {polls} poll(s)"

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from custom_resource.waiter_properties import RESOURCE_TYPE
-from tests.conftest import WAIT_HANDLE, World, error_answer, make_event
+from custom_resource.waiter import verdict
+from custom_resource.waiter_properties import RESOURCE_TYPE, expected_value, parse_wait_for
+from tests.conftest import FUNCTION_ARN, WAIT_HANDLE, World, error_answer, make_event
 from tests.lifecycle_helpers import delete_event, update_event
 
 MINUTES = 60
@@ -391,3 +392,57 @@ def test_the_12_hour_mode_signals_at_once_when_already_true(world: World) -> Non
     assert world.sink.last["Status"] == "SUCCESS"
     [signal] = world.signals.bodies
     assert signal["Status"] == "SUCCESS"
+
+
+@pytest.mark.parametrize(
+    ("text", "matcher", "typed"),
+    [
+        ("200", "status", 200),
+        ("true", "path", True),
+        ("False", "error", False),
+        ("3", "pathAll", 3),
+        ("-1", "path", -1),
+        ('"3"', "path", "3"),
+        ('"true"', "pathAny", "true"),
+        ("404", "error", "404"),
+        ("ACTIVE", "pathAll", "ACTIVE"),
+        (3, "path", 3),
+    ],
+)
+def test_expected_as_cloudformation_sends_it_is_typed_as_botocore_compares_it(
+    text: Any, matcher: str, typed: Any
+) -> None:
+    value = expected_value(text, matcher)
+    assert value == typed and type(value) is type(typed)
+
+
+def test_typed_expected_values_match_typed_responses() -> None:
+    def accepts(matcher: str, expected: str, response: dict[str, Any], argument: str = "") -> bool:
+        written = acceptor("success", matcher, expected, argument or None)
+        props = parse_wait_for(
+            {**tagging_acceptors(), "ServiceToken": FUNCTION_ARN, "Acceptors": [written]}
+        )
+        return verdict(props.config().acceptors, response) == "success"
+
+    status = {"ResponseMetadata": {"HTTPStatusCode": 200}}
+    assert accepts("status", "200", status)
+    assert accepts("path", "true", {"Ready": True}, "Ready")
+    assert not accepts("path", "true", {"Ready": "true"}, "Ready")
+    assert accepts("path", '"true"', {"Ready": "true"}, "Ready")
+    assert accepts("pathAll", "3", {"Counts": [3, 3]}, "Counts")
+    assert accepts("error", "true", {"Error": {"Code": "Any"}})
+
+
+def test_an_acceptor_that_cannot_be_evaluated_fails_with_a_reason(world: World) -> None:
+    appears_at(world, 0, key="job", Tagging="status=done")
+    props = tagging_acceptors()
+    props["Acceptors"] = [acceptor("success", "path", "true", "length(Missing) > `0`")]
+
+    world.lam.run(wait_for(**props))
+
+    response = world.sink.last
+    assert response["Status"] == "FAILED"
+    assert (
+        "an acceptor cannot be evaluated" in response["Reason"]
+        and "length()" in (response["Reason"])
+    )
