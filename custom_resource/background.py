@@ -132,6 +132,6 @@ def watch(clients: Clients, request: CfnRequest, arn: str) -> Stopped | Failed |
         return None
     return Failed(
         f"{request.logical_resource_id} is now {holds or 'another resource'}, no longer "
-        f"certificate {arn}: this wait ends",
+        f"{arn}: this wait ends",
         arn,
     )

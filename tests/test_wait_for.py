@@ -199,17 +199,22 @@ def test_the_role_is_assumed_with_the_external_id(world: World) -> None:
     assert body["ExternalId"] == "shared-secret" and body["RoleArn"] == ROLE
 
 
+def refused(world: World, props: dict[str, Any]) -> str:
+    """Run a WaitFor that must be refused before any call; return its Reason."""
+    world.lam.run(wait_for(**props))
+    response = world.sink.last
+    assert response["Status"] == "FAILED"
+    assert not world.calls
+    return str(response["Reason"])
+
+
 def test_without_a_role_it_fails_naming_what_is_missing(world: World) -> None:
     props = object_exists()
     del props["RoleArn"]
 
-    world.lam.run(wait_for(**props))
+    reason = refused(world, props)
 
-    response = world.sink.last
-    assert response["Status"] == "FAILED"
-    assert "RoleArn: is required" in response["Reason"]
-    assert "WaitForPolicyArns" in response["Reason"]
-    assert not world.calls
+    assert "RoleArn: is required" in reason and "WaitForPolicyArns" in reason
 
 
 def test_the_operators_role_serves_a_wait_without_role_arn(world: World) -> None:
@@ -258,12 +263,9 @@ def test_a_role_that_cannot_be_assumed_fails_with_what_to_check(world: World) ->
 def test_bad_properties_fail_before_any_call(
     world: World, change: dict[str, Any], expected: str
 ) -> None:
-    world.lam.run(wait_for(**object_exists(**change)))
+    reason = refused(world, object_exists(**change))
 
-    response = world.sink.last
-    assert response["Status"] == "FAILED"
-    assert expected in response["Reason"], response["Reason"]
-    assert not world.calls
+    assert expected in reason, reason
 
 
 @pytest.mark.parametrize(
@@ -283,24 +285,18 @@ def test_bad_acceptors_fail_before_any_call(
     first = {**props["Acceptors"][0], **acceptor}
     props["Acceptors"] = [{k: v for k, v in first.items() if v is not None}]
 
-    world.lam.run(wait_for(**props))
+    reason = refused(world, props)
 
-    assert world.sink.last["Status"] == "FAILED"
-    assert expected in world.sink.last["Reason"], world.sink.last["Reason"]
-    assert not world.calls
+    assert expected in reason, reason
 
 
 def test_an_operation_that_writes_is_refused_unless_allowed(world: World) -> None:
     props = {**tagging_acceptors(), "Operation": "PutObjectTagging"}
     props["Parameters"] = {**props["Parameters"], "Tagging": {"TagSet": []}}
 
-    world.lam.run(wait_for(**props))
-    refused = world.sink.last
+    reason = refused(world, props)
 
-    assert refused["Status"] == "FAILED"
-    assert "PutObjectTagging is not read-only" in refused["Reason"]
-    assert "AllowWriteOperation" in refused["Reason"]
-    assert not world.calls
+    assert "PutObjectTagging is not read-only" in reason and "AllowWriteOperation" in reason
 
 
 def test_delete_answers_at_once_without_any_call(world: World) -> None:
