@@ -4,7 +4,9 @@ In 12-hour mode (``background.py``) "once" means: CloudFormation gets its one re
 when the task reports ``Early``; the wait goes on, and its end is signalled to the
 WaitCondition handle instead.
 
-The physical-id rules live here and only here:
+The resource type chooses the task (``_task_for``): a certificate, or any botocore waiter
+(``Custom::WaitFor``, ``waiter.py``, whose ids say what was waited for). The certificate's
+physical-id rules live here and only here:
 - Create answers the certificate ARN; a Create that failed before any certificate
   existed answers a marker that is not an ARN, so the rollback Delete succeeds at once.
 - Update keeps the PhysicalResourceId unless it replaced the certificate.
