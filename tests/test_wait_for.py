@@ -442,3 +442,27 @@ def test_an_acceptor_that_cannot_be_evaluated_fails_with_a_reason(world: World) 
         "an acceptor cannot be evaluated" in response["Reason"]
         and "length()" in (response["Reason"])
     )
+
+
+def test_botocore_lowercase_acceptor_keys_are_accepted_too() -> None:
+    capitalised = parse_wait_for({**tagging_acceptors(), "ServiceToken": FUNCTION_ARN})
+    lowercase = [
+        {key.lower(): value for key, value in entry.items()}
+        for entry in tagging_acceptors()["Acceptors"]
+    ]
+    props = {**tagging_acceptors(), "ServiceToken": FUNCTION_ARN, "Acceptors": lowercase}
+
+    assert parse_wait_for(props).acceptors == capitalised.acceptors
+
+
+def test_outputs_beyond_the_response_size_are_trimmed_largest_first(world: World) -> None:
+    appears_at(world, 0)
+    whole = {f"Whole{i}": "@" for i in range(6)}
+
+    world.lam.run(wait_for(**object_exists(Outputs={"ETag": "ETag", **whole})))
+
+    response = world.sink.last
+    assert response["Status"] == "SUCCESS"
+    assert len(json.dumps(response).encode()) <= 4096
+    assert response["Data"]["ETag"] == '"' + _md5(b"ready") + '"'
+    assert set(response["Data"]) < {"ETag", *whole}
