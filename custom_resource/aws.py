@@ -78,7 +78,7 @@ def is_throttling(exc: BaseException) -> bool:
 
 
 class Clients:
-    """A cache of clients keyed by service and region, and of Route 53 clients per role.
+    """A cache of clients keyed by service and region, and of assumed roles' clients.
 
     Lambda reuses a warm environment across requests, so a cached client may serve a
     later request: an assumed role's client is keyed by role and external id (a request
@@ -95,7 +95,7 @@ class Clients:
         self._region = region
         self._clock = clock
         self._cache: dict[tuple[str, str], Any] = {}
-        self._roles: dict[tuple[str, str | None], tuple[Any, float]] = {}
+        self._roles: dict[tuple[str, str | None, str, str], tuple[Any, float]] = {}
         self._time_left: Callable[[], float] | None = None
         self.throttled_attempts = 0
         """HTTP attempts ACM (or another service) throttled, botocore's retried ones
@@ -142,11 +142,13 @@ class Clients:
         if code in THROTTLING_CODES:
             self.throttled_attempts += 1
 
-    def _new(self, service: str, region: str, **credentials: Any) -> Any:
+    def _new(self, service: str, region: str, guarded: bool = False, **credentials: Any) -> Any:
+        """A client; a task's (``guarded``, or of the certificate's services) is held back
+        near the hop's end, and its throttled attempts are counted."""
         client = self.session.client(
             service, region_name=region, config=CLIENT_CONFIG, **credentials
         )
-        if service in GUARDED_SERVICES:
+        if guarded or service in GUARDED_SERVICES:
             client.meta.events.register_first("before-call", self._guard)
             client.meta.events.register_first("needs-retry", self._count_throttle)
         return client
@@ -164,7 +166,13 @@ class Clients:
         """Route 53 in this account, or in another one through an assumed role."""
         if role_arn is None:
             return self.client("route53")
-        key = (role_arn, external_id)
+        return self.assumed("route53", self.region, role_arn, external_id)
+
+    def assumed(
+        self, service: str, region: str, role_arn: str, external_id: str | None = None
+    ) -> Any:
+        """A guarded client of ``service`` with the credentials of ``role_arn``."""
+        key = (role_arn, external_id, service, region)
         cached = self._roles.get(key)
         if cached is not None and self._clock() < cached[1]:
             return cached[0]
@@ -178,8 +186,9 @@ class Clients:
         asked_at = self._clock()
         creds = self.client("sts").assume_role(**assume)["Credentials"]
         client = self._new(
-            "route53",
-            self.region,
+            service,
+            region,
+            guarded=True,
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"],

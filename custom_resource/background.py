@@ -55,13 +55,17 @@ def wait_handle_of(request: CfnRequest) -> str | None:
     return handle.strip()
 
 
-def hop_cap(span_seconds: float, hop_seconds: float, settings: Settings) -> int:
+def hop_cap(
+    span_seconds: float, hop_seconds: float, settings: Settings, poll_seconds: float | None = None
+) -> int:
     """The most hops a wait of ``span_seconds`` may take, the chain's own hard cap.
 
     ``hop_seconds`` is the Lambda time a hop starts with (the function's Timeout, the same
-    for every hop); each hop uses it all but the hand-off margin and one poll interval.
+    for every hop); each hop uses it all but the hand-off margin and one poll interval
+    (``poll_seconds`` when a task polls more slowly than the settings allow).
     """
-    usable = hop_seconds - settings.handoff_margin_seconds - settings.poll_max_seconds
+    longest_poll = max(settings.poll_max_seconds, poll_seconds or 0.0)
+    usable = hop_seconds - settings.handoff_margin_seconds - longest_poll
     return math.ceil(span_seconds / max(usable, 1.0)) + SLACK_HOPS
 
 
@@ -81,13 +85,14 @@ def unique_id(request: CfnRequest, arn: str | None) -> str:
 
 
 def signal_body(request: CfnRequest, outcome: Done | Failed, arn: str | None) -> bytes:
-    """A WaitCondition signal: SUCCESS with Data the ARN, or FAILURE with the reason."""
+    """A WaitCondition signal: SUCCESS with Data the ARN (or the task's own signal data),
+    or FAILURE with the reason."""
     if isinstance(outcome, Done):
         body = {
             "Status": "SUCCESS",
             "UniqueId": unique_id(request, outcome.physical_id),
-            "Data": outcome.physical_id,
-            "Reason": f"ACM certificate {outcome.physical_id} is ISSUED",
+            "Data": outcome.physical_id if outcome.signal_data is None else outcome.signal_data,
+            "Reason": outcome.summary or f"ACM certificate {outcome.physical_id} is ISSUED",
         }
     else:
         body = {
@@ -127,6 +132,6 @@ def watch(clients: Clients, request: CfnRequest, arn: str) -> Stopped | Failed |
         return None
     return Failed(
         f"{request.logical_resource_id} is now {holds or 'another resource'}, no longer "
-        f"certificate {arn}: this wait ends",
+        f"{arn}: this wait ends",
         arn,
     )

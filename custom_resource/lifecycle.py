@@ -4,7 +4,9 @@ In 12-hour mode (``background.py``) "once" means: CloudFormation gets its one re
 when the task reports ``Early``; the wait goes on, and its end is signalled to the
 WaitCondition handle instead.
 
-The physical-id rules live here and only here:
+The resource type chooses the task (``_task_for``): a certificate, or any botocore waiter
+(``Custom::WaitFor``, ``waiter.py``, whose ids say what was waited for). The certificate's
+physical-id rules live here and only here:
 - Create answers the certificate ARN; a Create that failed before any certificate
   existed answers a marker that is not an ARN, so the rollback Delete succeeds at once.
 - Update keeps the PhysicalResourceId unless it replaced the certificate.
@@ -39,7 +41,7 @@ from .certificate import (
     is_certificate_arn,
 )
 from .ownership import Owner, marker_token, requested_by
-from .progress import Done, Early, Failed, Outcome, Pending, Stopped, Task
+from .progress import Done, Early, Failed, Outcome, Pending, Stopped, Task, WaitOptions
 from .properties import (
     DEFAULT_SERVICE_TIMEOUT,
     CertificateProperties,
@@ -59,6 +61,8 @@ from .response import (
 )
 from .settings import Settings
 from .update import UpdateCertificate, UpdateInPlace
+from .waiter import WaitFor, wait_for_task
+from .waiter_properties import RESOURCE_TYPE as WAIT_FOR
 
 logger = logging.getLogger(__name__)
 
@@ -111,14 +115,14 @@ def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Ou
         return None
     answered = answered_before(request)
     task: Task | None = None
-    props: CertificateProperties | None = None
+    props: WaitOptions | None = None
     try:
         if request.foreign_relay is not None:
             outcome: Outcome = _refuse_foreign_relay(request)
         else:
             hop_seconds = context.get_remaining_time_in_millis() / 1000
             with runtime.clients.bounded_by(lambda: context.get_remaining_time_in_millis() / 1000):
-                task, props = _task_for(request, runtime.clients)
+                task, props = _task_for(request, runtime.clients, runtime.settings)
                 outcome = _wait(request, task, props, context, runtime, hop_seconds)
                 if isinstance(outcome, Early):
                     logger.info("12-hour mode: answering now, then waiting on for the handle")
@@ -146,9 +150,7 @@ def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Ou
     return outcome
 
 
-def _signals_at_once(
-    request: CfnRequest, outcome: Outcome, props: CertificateProperties | None
-) -> bool:
+def _signals_at_once(request: CfnRequest, outcome: Outcome, props: WaitOptions | None) -> bool:
     """A Create or Update done without a background wait (the certificate was ISSUED at
     once, or kept in place) signals its handle with the response: the WaitCondition waits."""
     return (
@@ -162,7 +164,7 @@ def _signals_at_once(
 def _wait(
     request: CfnRequest,
     task: Task,
-    props: CertificateProperties | None,
+    props: WaitOptions | None,
     context: LambdaContext,
     runtime: Runtime,
     hop_seconds: float,
@@ -171,12 +173,13 @@ def _wait(
     timeout = props.service_timeout if props else DEFAULT_SERVICE_TIMEOUT
     if request.relay is not None and is_answered(request.relay.memo):
         assert props is not None
-        arn = memo_arn(request)
-        ended = watch(runtime.clients, request, arn) if arn else None
+        held = memo_arn(request) or (task.physical_id if isinstance(task, WaitFor) else None)
+        ended = watch(runtime.clients, request, held) if held else None
         if ended is not None:
             return ended
         return _wait_in_background(request, task, props, context, runtime, hop_seconds, None)
-    limits = Limits(max_hops=hop_cap(timeout, hop_seconds, runtime.settings))
+    poll = props.poll_seconds if props else None
+    limits = Limits(hop_cap(timeout, hop_seconds, runtime.settings, poll), poll_floor=poll)
     spread = request.request_type == "Create"
     return runtime.relay().run(request, task, context, timeout, spread, limits=limits)
 
@@ -184,7 +187,7 @@ def _wait(
 def _wait_in_background(
     request: CfnRequest,
     task: Task,
-    props: CertificateProperties | None,
+    props: WaitOptions | None,
     context: LambdaContext,
     runtime: Runtime,
     hop_seconds: float,
@@ -195,10 +198,9 @@ def _wait_in_background(
     if state is not None:
         state = background_state(state, props.wait_timeout, runtime.settings)
     span = max(props.wait_timeout, props.service_timeout)
+    poll = max(runtime.settings.poll_max_seconds, props.poll_seconds or 0.0)
     limits = Limits(
-        hop_cap(span, hop_seconds, runtime.settings),
-        "the WaitTimeout",
-        poll_floor=runtime.settings.poll_max_seconds,
+        hop_cap(span, hop_seconds, runtime.settings, poll), "the WaitTimeout", poll_floor=poll
     )
     return runtime.relay().run(request, task, context, span, state=state, limits=limits)
 
@@ -311,8 +313,15 @@ def _delete_replacement(request: CfnRequest, arn: str, clients: Clients) -> str:
     return f"(the replacement certificate {arn} was deleted)"
 
 
-def _task_for(request: CfnRequest, clients: Clients) -> tuple[Task, CertificateProperties | None]:
-    """The task this request needs and its properties (None: a Delete's were invalid)."""
+def _task_for(
+    request: CfnRequest, clients: Clients, settings: Settings
+) -> tuple[Task, WaitOptions | None]:
+    """The task this request needs and its properties (None: a Delete's were invalid).
+
+    The resource type chooses between the two kinds of wait: a certificate, or any
+    botocore waiter (``Custom::WaitFor``)."""
+    if request.resource_type == WAIT_FOR:
+        return wait_for_task(request, clients, settings)
     if request.request_type == "Delete":
         return _delete_task(request, clients)
     props = parse_properties(request.properties)

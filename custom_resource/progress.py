@@ -19,6 +19,10 @@ class Done:
     data: dict[str, str] = field(default_factory=dict)
     reason: str = ""
     """Said with SUCCESS when there is something to say (e.g. a certificate left alone)."""
+    summary: str | None = None
+    """What was achieved, for a WaitCondition signal's Reason (default: the certificate's)."""
+    signal_data: str | None = None
+    """A WaitCondition signal's Data (default: the physical id)."""
 
 
 @dataclass(frozen=True)
@@ -77,4 +81,24 @@ class Task(Protocol):
 
     def step(self, memo: dict[str, Any]) -> Progress:
         """Advance as far as possible without waiting; safe to repeat with the same memo."""
+        ...
+
+
+class WaitOptions(Protocol):
+    """What bounds a task's wait, from its resource's properties (any resource type)."""
+
+    @property
+    def service_timeout(self) -> int: ...
+
+    @property
+    def wait_handle(self) -> str | None:
+        """12-hour mode: the WaitCondition handle that gets the wait's end."""
+        ...
+
+    @property
+    def wait_timeout(self) -> int: ...
+
+    @property
+    def poll_seconds(self) -> float | None:
+        """The shortest interval between polls; None: the provider's own."""
         ...

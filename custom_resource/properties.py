@@ -124,6 +124,11 @@ class CertificateProperties:
     wait_timeout: int = MAX_WAIT_TIMEOUT
 
     @property
+    def poll_seconds(self) -> float | None:
+        """The provider's own polling, tuned to ACM's limits (``settings.py``)."""
+        return None
+
+    @property
     def names(self) -> tuple[str, ...]:
         """Every name on the certificate, the domain name first, without duplicates."""
         return tuple(dict.fromkeys((self.domain_name, *self.subject_alternative_names)))
@@ -395,11 +400,18 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
     )
 
 
-def _whole_number(check: _Checker, raw: Mapping[str, Any], key: str, default: int) -> int:
+def _whole_number(
+    check: _Checker,
+    raw: Mapping[str, Any],
+    key: str,
+    default: int,
+    bounds: tuple[int, int] | None = None,
+) -> int:
+    """A whole number within ``bounds`` (default: the key's entry in ``NUMBER_RANGES``)."""
     value = raw.get(key)
     if value is None:
         return default
-    minimum, maximum = NUMBER_RANGES[key]
+    minimum, maximum = bounds or NUMBER_RANGES[key]
     text = str(value).strip() if not isinstance(value, bool) else ""
     if not text.isdigit() or not minimum <= int(text) <= maximum:
         check.fail(key, f"{str(value)[:100]!r} is not a whole number from {minimum} to {maximum}")

@@ -238,7 +238,7 @@ def next_interval(interval: float, congested: bool, settings: Settings, floor: f
     """AIMD on the poll interval: multiply it after a throttled (or failed) step, shorten
     it by a constant after a clean one, always between ``floor`` and the cap."""
     if congested:
-        return min(settings.poll_max_seconds, interval * settings.poll_backoff)
+        return min(max(settings.poll_max_seconds, floor), interval * settings.poll_backoff)
     return max(floor, interval - settings.poll_recovery_seconds)
 
 

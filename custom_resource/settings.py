@@ -52,6 +52,10 @@ class Settings:
     poll, the response PUT and clock skew, and, for a URL without a signing time, the
     time before the first hop ran.
     """
+    wait_for_role_arn: str | None = None
+    """The role a ``Custom::WaitFor`` without RoleArn calls AWS with: the provider
+    template creates it, with the managed policies its operator granted, or leaves it
+    out (then every WaitFor needs a RoleArn)."""
     allow_loopback_response_url: bool = False
     """Local runs only: accept http(s)://127.0.0.1 and localhost ResponseURLs."""
     log_level: str = "INFO"
@@ -101,6 +105,7 @@ class Settings:
             deadline_margin_seconds=_number(
                 env, "DEADLINE_MARGIN_SECONDS", defaults.deadline_margin_seconds
             ),
+            wait_for_role_arn=env.get(PREFIX + "WAIT_FOR_ROLE_ARN", "").strip() or None,
             allow_loopback_response_url=env.get(PREFIX + "ALLOW_LOOPBACK_RESPONSE_URL", "")
             .strip()
             .lower()

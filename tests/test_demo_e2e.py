@@ -172,7 +172,13 @@ def test_a_failed_step_is_cleaned_up_and_a_mixed_case_domain_works(
 
 
 @pytest.mark.parametrize(
-    "args", [["--speed", "0"], ["--validation-minutes", "-1"], ["--quiet", "--json"]]
+    "args",
+    [
+        ["--speed", "0"],
+        ["--validation-minutes", "-1"],
+        ["--quiet", "--json"],
+        ["--wait-for", "--fail", "crash"],
+    ],
 )
 def test_bad_arguments_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
@@ -205,3 +211,21 @@ def test_a_crashing_chain_is_answered_by_the_last_resort_responder(
     assert "SUCCESS, deleted; ROLLBACK_COMPLETE" in rollback
     assert "Left behind: 0 certificate(s), 0 thread(s), 0 open port(s)" in summary
     assert _alive_threads() <= before
+
+
+def test_wait_for_waits_for_an_object_uploaded_minutes_later(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, report = _run_json(capsys, "--wait-for", "--validation-minutes", "20")
+
+    assert code == 0, report
+    assert [s["operation"] for s in report["steps"]] == [
+        "Deploy provider stack",
+        "Create stack (Custom::WaitFor)",
+        "Delete stack (Custom::WaitFor)",
+        "Delete provider stack",
+    ]
+    create = _steps(report)["Create stack (Custom::WaitFor)"]
+    assert create["result"].startswith("CREATE_COMPLETE, ETag ")
+    assert create["certificate"].startswith("WaitFor:s3:ObjectExists:")
+    assert create["hops"] >= 2 and 20 * 60 <= create["elapsed"] < 21 * 60

@@ -28,6 +28,7 @@ from custom_resource.ownership import REQUEST_TAG, STACK_TAG, TAG_PREFIX
 from custom_resource.properties import MAX_WAIT_TIMEOUT, parse_properties
 from custom_resource.responder import LOG_GROUP_VARIABLE
 from custom_resource.settings import Settings
+from custom_resource.waiter_properties import RESOURCE_TYPE, parse_wait_for
 from release import build_zip
 from tests.conftest import WAIT_HANDLE
 
@@ -158,7 +159,9 @@ def resources(template: Mapping[str, Any], resolve: Resolver) -> dict[str, Any]:
 
 
 ROLES = ("Role", "ResponderRole")
-"""The provider function's role and the last-resort responder's: no other role exists."""
+"""The provider function's role and the last-resort responder's: no other role exists,
+except the role of Custom::WaitFor when the operator grants it policies."""
+WAIT_FOR_ROLE = "WaitForRole"
 
 
 def statements(
@@ -166,7 +169,8 @@ def statements(
 ) -> Iterator[dict[str, Any]]:
     """Every statement of every policy that ends up on ``role``."""
     found = resources(template, resolve)
-    assert sorted(n for n, r in found.items() if r["Type"] == "AWS::IAM::Role") == sorted(ROLES)
+    roles = {n for n, r in found.items() if r["Type"] == "AWS::IAM::Role"}
+    assert roles - {WAIT_FOR_ROLE} == set(ROLES)
     for policy in found[role]["Properties"].get("Policies", []):
         yield from listify(policy["PolicyDocument"]["Statement"])
     for managed in found[role]["Properties"].get("ManagedPolicyArns", []):
@@ -223,6 +227,8 @@ EVERYTHING_SET = {
         f"arn:aws-cn:route53:::hostedzone/{zone}" for zone in ("Z1AAAA", "Z2BBB")
     ),
     "Route53RoleArns": "arn:aws-cn:iam::210987654321:role/dns,arn:aws-cn:iam::210987654321:role/x",
+    "WaitForRoleArns": "arn:aws-cn:iam::210987654321:role/waiter",
+    "WaitForPolicyArns": "arn:aws-cn:iam::aws:policy/ReadOnlyAccess",
     "LogRetentionInDays": "7",
     "LogKmsKeyArn": KMS_KEY,
     "ReservedConcurrency": "20",
@@ -243,7 +249,7 @@ def example() -> dict[str, Any]:
 
 def test_every_template_is_parsed(provider: dict[str, Any], example: dict[str, Any]) -> None:
     names = sorted(p.name for p in TEMPLATES.glob("*.yaml"))
-    assert names == ["example-12h.yaml", "example.yaml", "provider.yaml"]
+    assert names == ["example-12h.yaml", "example-wait-for.yaml", "example.yaml", "provider.yaml"]
     for template in (provider, example):
         assert template["AWSTemplateFormatVersion"] == "2010-09-09"
         assert template["Resources"]
@@ -365,7 +371,14 @@ def test_the_responder_may_clean_up_as_the_function_does_but_invoke_nothing(
     functions = allowed(provider, resolve)
     del functions["lambda:InvokeFunction"], functions["logs:CreateLogStream"]
     del functions["logs:PutLogEvents"]
-    assert grants == functions
+    waits = {
+        *parameters.get("WaitForRoleArns", "").split(","),
+        str({"Fn::GetAtt": [WAIT_FOR_ROLE, "Arn"]}),
+    }
+    roles = [r for r in functions.pop("sts:AssumeRole", []) if str(r) not in waits]
+    if roles:
+        functions["sts:AssumeRole"] = roles
+    assert grants == functions, "the responder makes no Custom::WaitFor call"
     trust = provider["Resources"]["ResponderRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert trust == provider["Resources"]["Role"]["Properties"]["AssumeRolePolicyDocument"]
 
@@ -524,8 +537,8 @@ def test_the_role_allows_exactly_what_the_code_calls(
     grants = allowed(provider, Resolver(provider, parameters))
     granted = {a for a in grants if not a.startswith("logs:")}
     needed = called_actions()
-    if not parameters.get("Route53RoleArns"):
-        needed.discard("sts:AssumeRole")  # cross-account zones are opt-in
+    if not any(parameters.get(p) for p in ("Route53RoleArns", "WaitForRoleArns")):
+        needed.discard("sts:AssumeRole")  # cross-account zones and WaitFor roles are opt-in
     if not parameters.get("HostedZoneArns"):
         needed.discard("route53:ChangeResourceRecordSets")  # so are hosted zones
     assert granted == needed
@@ -567,7 +580,27 @@ def test_resources_are_scoped(provider: dict[str, Any]) -> None:
 def test_parameters_narrow_zones_and_allow_listed_roles(provider: dict[str, Any]) -> None:
     grants = allowed(provider, Resolver(provider, EVERYTHING_SET))
     assert grants["route53:ChangeResourceRecordSets"] == EVERYTHING_SET["HostedZoneArns"].split(",")
-    assert grants["sts:AssumeRole"] == EVERYTHING_SET["Route53RoleArns"].split(",")
+    assert grants["sts:AssumeRole"] == [
+        *EVERYTHING_SET["Route53RoleArns"].split(","),
+        *EVERYTHING_SET["WaitForRoleArns"].split(","),
+        {"Fn::GetAtt": [WAIT_FOR_ROLE, "Arn"]},
+    ]
+
+
+def test_the_wait_for_role_holds_only_the_granted_policies_and_trusts_the_function(
+    provider: dict[str, Any],
+) -> None:
+    assert WAIT_FOR_ROLE not in resources(provider, Resolver(provider))
+    found = resources(provider, Resolver(provider, EVERYTHING_SET))
+    props = found[WAIT_FOR_ROLE]["Properties"]
+    assert props["ManagedPolicyArns"] == [EVERYTHING_SET["WaitForPolicyArns"]]
+    assert "Policies" not in props
+    [trust] = props["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": {"Fn::GetAtt": ["Role", "Arn"]}}
+    variables = found["Function"]["Properties"]["Environment"]["Variables"]
+    assert variables["WFC_WAIT_FOR_ROLE_ARN"] == {"Fn::GetAtt": [WAIT_FOR_ROLE, "Arn"]}
+    default = resources(provider, Resolver(provider))["Function"]["Properties"]
+    assert "WFC_WAIT_FOR_ROLE_ARN" not in default["Environment"]["Variables"]
 
 
 def test_only_validation_records_can_be_changed(provider: dict[str, Any]) -> None:
@@ -683,7 +716,8 @@ def _as_strings(value: Any) -> Any:
 def test_every_setting_is_documented() -> None:
     source = (ROOT / "custom_resource" / "settings.py").read_text()
     names = set(re.findall(r'(?:PREFIX \+ |env, )"([A-Z_]+)"', source))
-    documented = (ROOT / "docs" / "deployment.md").read_text()
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    documented = "".join(page.read_text() for page in pages)
     assert names, "no WFC_ setting found"
     for name in names:
         assert f"WFC_{name}" in documented, name
@@ -739,7 +773,9 @@ def test_checkov_passes_on_every_template(checkov_report: dict[str, Any]) -> Non
     assert summary["parsing_errors"] == 0
     assert summary["passed"] >= 20
     scanned = {c["file_path"] for c in checkov_report["results"]["passed_checks"]}
-    assert scanned == {"/provider.yaml", "/example-12h.yaml"}, "example.yaml has nothing to check"
+    assert scanned == {"/provider.yaml", "/example-12h.yaml", "/example-wait-for.yaml"}, (
+        "example.yaml has nothing to check"
+    )
 
 
 def declared_skips(template: Mapping[str, Any]) -> dict[tuple[str, str], str]:
@@ -787,3 +823,39 @@ def test_example_12h_wires_handle_resource_and_wait_condition() -> None:
     assert props.wait_handle == WAIT_HANDLE and props.wait_timeout == 43200
     outputs = {o["Value"].get("Fn::GetAtt", [None, None])[1] for o in template["Outputs"].values()}
     assert {"ValidationRecordName", "ValidationRecordValue", "ValidationRecords"} <= outputs
+
+
+# The Custom::WaitFor example.
+
+WAIT_FOR_SAMPLES = {"BucketName": "uploads", "ClusterName": "main", "DistributionId": "E2ABC"}
+
+
+def test_example_wait_for_declares_valid_waits_with_their_role() -> None:
+    template = load(TEMPLATES / "example-wait-for.yaml")
+    resolve = Resolver(
+        template,
+        WAIT_FOR_SAMPLES,
+        imports={
+            "wait-for-certificate-ServiceToken": FUNCTION_ARN,
+            "wait-for-certificate-RoleArn": "arn:aws-cn:iam::123456789012:role/provider-Role",
+        },
+    )
+    waits = {n: r for n, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE}
+    assert set(waits) == {"UploadArrived", "ServiceStable", "DistributionDeployed"}
+    role = {"Fn::GetAtt": ["WaiterRole", "Arn"]}
+    parsed = {}
+    for name, resource in waits.items():
+        raw = resolve(resource["Properties"])
+        assert raw["RoleArn"] == role
+        props = {**_as_strings(raw), "RoleArn": "arn:aws-cn:iam::123456789012:role/w-waiter"}
+        parsed[name] = parse_wait_for(props)
+    assert parsed["UploadArrived"].waiter == "ObjectExists"
+    assert parsed["DistributionDeployed"].waiter == "DistributionDeployed"
+    assert parsed["ServiceStable"].parameters == {"cluster": "main", "services": ["web"]}
+    reads = {
+        s["Action"]
+        for s in resolve(template["Resources"]["WaiterRole"]["Properties"])["Policies"][0][
+            "PolicyDocument"
+        ]["Statement"]
+    }
+    assert reads == {"s3:GetObject", "ecs:DescribeServices", "cloudfront:GetDistribution"}

@@ -76,6 +76,12 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[DemoOptions, argparse
         "certificate by its tags",
     )
     parser.add_argument(
+        "--wait-for",
+        action="store_true",
+        help="run Custom::WaitFor instead: a stack (template/example-wait-for.yaml) waits for "
+        "an S3 object uploaded --validation-minutes later, then is deleted",
+    )
+    parser.add_argument(
         "--speed",
         type=_speed,
         metavar="X",
@@ -88,6 +94,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[DemoOptions, argparse
     args = parser.parse_args(argv)
     if args.validation_minutes < 0 or args.in_use_minutes < 0:
         parser.error("--validation-minutes and --in-use-minutes must not be negative")
+    if args.wait_for and args.fail:
+        parser.error("--wait-for runs its own story: it takes no --fail")
     quiet = args.quiet or args.json
     speed = args.speed or (math.inf if quiet else defaults.speed)
     sans = tuple(name.strip() for value in args.san for name in value.split(",") if name.strip())
@@ -99,6 +107,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[DemoOptions, argparse
         validation_minutes=args.validation_minutes,
         in_use_minutes=args.in_use_minutes,
         fail=args.fail,
+        wait_for=args.wait_for,
         speed=speed,
     )
     return options, args

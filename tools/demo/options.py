@@ -27,6 +27,9 @@ class DemoOptions:
     in_use_minutes: float = 20.0
     """How long the simulated CloudFront distribution holds the certificate at Delete."""
     fail: str | None = None
+    wait_for: bool = False
+    """``--wait-for``: the Custom::WaitFor story (an S3 object uploaded
+    ``validation_minutes`` later) instead of the certificate's."""
     speed: float = 600.0
     """Simulated seconds shown per real second (an hour in 6 s); ``math.inf``: no pacing."""
     region: str = "us-east-1"

@@ -25,6 +25,7 @@ from .output import Output
 from .responses import ResponseRecorder
 from .scenario import Scenario, Step
 from .timeline import Timeline
+from .wait_for import WaitForScenario
 
 
 @dataclass
@@ -110,7 +111,8 @@ def run(options: DemoOptions, output: Output) -> tuple[DemoResult, Timeline]:
             stack.callback(function.close)
             stack.callback(_stop_clock, clock, result)  # first to stop: no hop outlives AWS
             driver = StackDriver(emulation, recorder, timeline, clock)
-            scenario = Scenario(options, clock, emulation, function, driver, output)
+            story = WaitForScenario if options.wait_for else Scenario
+            scenario = story(options, clock, emulation, function, driver, output)
             try:
                 scenario.run()
             except Exception as exc:  # the step says what happened; clean up all the same
