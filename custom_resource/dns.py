@@ -60,8 +60,9 @@ def change_records(
 ) -> None:
     """UPSERT or DELETE the planned records, one change batch per hosted zone."""
     for target, records in plan.items():
+        route53 = route53_for(target)  # an assumed role's refusal speaks for itself
         try:
-            _change(action, target, records, route53_for)
+            _change(route53, action, target, records)
         except ClientError as exc:
             if error_code(exc) not in ("AccessDenied", "AccessDeniedException"):
                 raise
@@ -83,10 +84,8 @@ def _denied(target: DnsTarget) -> str:
     )
 
 
-def _change(
-    action: str, target: DnsTarget, records: list[ValidationRecord], route53_for: Route53For
-) -> None:
-    route53_for(target).change_resource_record_sets(
+def _change(route53: Any, action: str, target: DnsTarget, records: list[ValidationRecord]) -> None:
+    route53.change_resource_record_sets(
         HostedZoneId=target.hosted_zone_id,
         ChangeBatch={
             "Comment": "ACM DNS validation (WaitForCertificate)",
