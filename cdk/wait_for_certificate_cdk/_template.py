@@ -48,7 +48,7 @@ _Loader.add_multi_constructor("!", _tagged)
 
 def applied(path: Path, values: Mapping[str, Any]) -> dict[str, Any]:
     """The template at ``path`` with the parameters in ``values`` applied and removed."""
-    template: dict[str, Any] = yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506
+    template: dict[str, Any] = yaml.load(path.read_text(), Loader=_Loader)
     evaluate = _Evaluator(values, template.get("Conditions", {}))
     template["Parameters"] = {
         name: spec for name, spec in template.get("Parameters", {}).items() if name not in values

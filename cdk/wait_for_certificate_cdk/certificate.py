@@ -152,8 +152,8 @@ class WaitForCertificate(Construct):
         raw = {key: value for key, value in raw.items() if value is not None}
         check_properties({**raw, "ServiceTimeout": _seconds(service_timeout)})
 
-        self.provider = None if service_token is not None else (
-            provider or WaitForCertificateProvider.of(self)
+        self.provider = (
+            None if service_token is not None else (provider or WaitForCertificateProvider.of(self))
         )
         if self.provider is not None:
             _grant(self.provider, raw, options)
@@ -179,9 +179,7 @@ class WaitForCertificate(Construct):
         """DNS validation: the CNAME to create for the domain name."""
         self.validation_record_type: str = self.resource.get_att_string("ValidationRecordType")
         """Its type: ``CNAME``."""
-        self.validation_record_value: str = self.resource.get_att_string(
-            "ValidationRecordValue"
-        )
+        self.validation_record_value: str = self.resource.get_att_string("ValidationRecordValue")
         """Its value."""
         self.validation_records: str = self.resource.get_att_string("ValidationRecords")
         """Every name's record as one JSON string (dropped for very many names)."""

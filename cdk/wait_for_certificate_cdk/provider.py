@@ -131,7 +131,10 @@ class WaitForCertificateProvider(Construct):
     def allow_hosted_zone(self, hosted_zone_id: str) -> None:
         """Let the function write validation records into this zone of its account."""
         arn = Stack.of(self).format_arn(
-            service="route53", region="", account="", resource="hostedzone",
+            service="route53",
+            region="",
+            account="",
+            resource="hostedzone",
             resource_name=hosted_zone_id.removeprefix("/hostedzone/"),
         )
         self._zones.add(arn)
@@ -155,8 +158,7 @@ def _functions(template: cfn_include.CfnInclude) -> list[str]:
     return [
         child.node.id
         for child in template.node.children
-        if child is not outputs
-        and getattr(child, "cfn_resource_type", None) == FUNCTION_TYPE
+        if child is not outputs and getattr(child, "cfn_resource_type", None) == FUNCTION_TYPE
     ]
 
 

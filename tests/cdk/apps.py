@@ -8,7 +8,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_route53 as route53
-
 from wait_for_certificate_cdk import WaitForCertificate
 
 ACCOUNT = "123456789012"

@@ -12,13 +12,13 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_route53 as route53
 from aws_cdk.assertions import Match, Template
+from wait_for_certificate_cdk import WaitForCertificate
+from wait_for_certificate_cdk._template import applied
+from wait_for_certificate_cdk.provider import SINGLETON_ID
 
 from custom_resource.properties import PropertyError, parse_properties
 from tests.cdk.apps import DNS_ROLE, ZONE_ID, new_stack, site, template
 from tests.conftest import FUNCTION_ARN, World, make_event
-from wait_for_certificate_cdk import WaitForCertificate
-from wait_for_certificate_cdk._template import applied
-from wait_for_certificate_cdk.provider import SINGLETON_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER = ROOT / "template" / "provider.yaml"
@@ -97,7 +97,10 @@ def test_template_passes_cfn_lint(synthesized: dict[str, Any], tmp_path: Path) -
     path = tmp_path / "site.json"
     path.write_text(json.dumps(synthesized))
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), str(path)], capture_output=True, text=True, check=False
+        [str(Path(sys.executable).with_name("cfn-lint")), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -126,9 +129,7 @@ def test_included_provider_is_provider_yaml_with_the_code_as_an_asset(
     assert function["RecursiveLoop"] == "Allow"
     retries = included(synthesized, "AsyncRetries")["Properties"]
     assert (retries["MaximumRetryAttempts"], retries["MaximumEventAgeInSeconds"]) == (2, 3600)
-    assert "Parameters" not in synthesized or set(synthesized["Parameters"]) == {
-        "BootstrapVersion"
-    }
+    assert "Parameters" not in synthesized or set(synthesized["Parameters"]) == {"BootstrapVersion"}
 
 
 def test_the_provider_may_write_the_zone_and_assume_the_role(synthesized: dict[str, Any]) -> None:
@@ -161,7 +162,11 @@ BAD = [
     ),
     (
         {"domain_name": "example.com", "hosted_zone_id": "zone-1", "tags": {"aws:x": "y"}},
-        {"DomainName": "example.com", "HostedZoneId": "zone-1", "Tags": [{"Key": "aws:x", "Value": "y"}]},
+        {
+            "DomainName": "example.com",
+            "HostedZoneId": "zone-1",
+            "Tags": [{"Key": "aws:x", "Value": "y"}],
+        },
     ),
     (
         {"domain_name": "example.com", "route53_role_arn": DNS_ROLE},
