@@ -35,26 +35,23 @@ help: ## list the targets
 
 venv: $(STAMP) $(CHECKOV_STAMP) $(CDK_STAMP) ## build .venv from the pinned requirements (every target does it when needed)
 
-$(STAMP): requirements.txt requirements-dev.txt
-	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/python -m pip check --disable-pip-version-check
+# $(call new-venv,FOLDER,REQUIREMENTS): a fresh virtual environment with exactly those pins.
+define new-venv
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check -r $(2)
+	$(1)/bin/python -m pip check --disable-pip-version-check
 	touch $@
+endef
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(call new-venv,$(VENV),requirements-dev.txt)
 
 $(CHECKOV_STAMP): requirements-checkov.txt $(STAMP)
-	rm -rf $(CHECKOV_VENV)
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
-	$(CHECKOV_VENV)/bin/python -m pip check --disable-pip-version-check
-	touch $@
+	$(call new-venv,$(CHECKOV_VENV),requirements-checkov.txt)
 
 $(CDK_STAMP): requirements-cdk.txt $(STAMP)
-	rm -rf $(CDK_VENV)
-	$(PYTHON) -m venv $(CDK_VENV)
-	$(CDK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-cdk.txt
-	$(CDK_VENV)/bin/python -m pip check --disable-pip-version-check
-	touch $@
+	$(call new-venv,$(CDK_VENV),requirements-cdk.txt)
 
 lint: $(STAMP) $(CHECKOV_STAMP) lint-cdk ## ruff (lint and format check), mypy, cfn-lint and checkov on every template
 	$(BIN)/ruff check .

@@ -46,9 +46,19 @@ def _tagged(loader: yaml.SafeLoader, tag: str, node: yaml.Node) -> dict[str, Any
 _Loader.add_multi_constructor("!", _tagged)
 
 
+def load(path: Path) -> dict[str, Any]:
+    """A CloudFormation template in YAML (short forms included) or JSON."""
+    template: dict[str, Any] = yaml.load(path.read_text(), Loader=_Loader)
+    return template
+
+
 def applied(path: Path, values: Mapping[str, Any]) -> dict[str, Any]:
     """The template at ``path`` with the parameters in ``values`` applied and removed."""
-    template: dict[str, Any] = yaml.load(path.read_text(), Loader=_Loader)
+    return apply(load(path), values)
+
+
+def apply(template: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``template`` with the parameters in ``values`` applied and what is constant folded."""
     evaluate = _Evaluator(values, template.get("Conditions", {}))
     template["Parameters"] = {
         name: spec for name, spec in template.get("Parameters", {}).items() if name not in values

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from aws_cdk import aws_route53 as route53
 from aws_cdk.assertions import Match, Template
 from wait_for_certificate_cdk import WaitForCertificate
-from wait_for_certificate_cdk._template import applied
+from wait_for_certificate_cdk._template import apply, load
 from wait_for_certificate_cdk.provider import SINGLETON_ID
 
 from custom_resource.properties import PropertyError, parse_properties
@@ -41,11 +42,30 @@ def assertions(synthesized: dict[str, Any]) -> Template:
 def included(synthesized: dict[str, Any], logical_id: str) -> dict[str, Any]:
     """The provider template's resource ``logical_id`` as the stack holds it."""
     [found] = [
-        body
-        for name, body in synthesized["Resources"].items()
-        if name.startswith(PREFIX + logical_id) and len(name) == len(PREFIX + logical_id) + 8
+        body for name, body in synthesized["Resources"].items() if _source(name) == logical_id
     ]
     return found
+
+
+_RENAMED = re.compile(rf"{PREFIX}(?:Conditions)?(\w+?)[0-9A-F]{{8}}\b")
+"""How the stack names the provider's resources and conditions: a prefix, the template's
+name, a hash."""
+
+
+def _source(name: str) -> str | None:
+    match = _RENAMED.fullmatch(name)
+    return match.group(1) if match else None
+
+
+def as_in_the_template(node: Any) -> Any:
+    """Names and references of the stack's template as the provider's template has them."""
+    if isinstance(node, dict):
+        if set(node) == {"Fn::GetAtt"} and isinstance(node["Fn::GetAtt"], str):
+            node = {"Fn::GetAtt": node["Fn::GetAtt"].split(".", 1)}
+        return {as_in_the_template(k): as_in_the_template(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [as_in_the_template(value) for value in node]
+    return _RENAMED.sub(r"\1", node) if isinstance(node, str) else node
 
 
 def test_two_certificates_share_one_provider(assertions: Template) -> None:
@@ -108,28 +128,29 @@ def test_template_passes_cfn_lint(synthesized: dict[str, Any], tmp_path: Path) -
 def test_included_provider_is_provider_yaml_with_the_code_as_an_asset(
     synthesized: dict[str, Any],
 ) -> None:
-    """One definition: every resource of template/provider.yaml, at its parameters'
-    defaults, is in the stack with the same type and properties (Code an asset there)."""
-    parameters = applied(PROVIDER, {})["Parameters"]
-    defaults = {
+    """One definition: every resource of template/provider.yaml is in the stack, exactly as
+    the template has it with its defaults and the certificates' zone and role (IAM
+    statements, timeouts, memory, architecture, retries, event age, destination,
+    RecursiveLoop), but for each function's Code: an asset of the same package."""
+    stack = as_in_the_template(apply(json.loads(json.dumps(synthesized)), {}))
+    policy = stack["Resources"]["Role"]["Properties"]["Policies"][0]["PolicyDocument"]
+    [zones] = [s["Resource"] for s in policy["Statement"] if s["Sid"] == "WriteValidationRecords"]
+    source = load(PROVIDER)
+    options = {
         name: spec["Default"]
-        for name, spec in parameters.items()
-        if spec["Type"] != "CommaDelimitedList"  # the lists certificates add to
+        for name, spec in source["Parameters"].items()
+        if spec["Type"] != "CommaDelimitedList"
     }
-    source = applied(PROVIDER, defaults)["Resources"]
-    for logical_id, body in source.items():
-        found = included(synthesized, logical_id)
-        assert found["Type"] == body["Type"]
-        assert sorted(found.get("Properties", {})) == sorted(body.get("Properties", {}))
+    lists = {"HostedZoneArns": zones["Fn::If"][2], "Route53RoleArns": [DNS_ROLE]}
+    expected = apply(source, {**options, **lists})
+    assert set(stack["Resources"]) >= set(expected["Resources"])
+    for logical_id, body in expected["Resources"].items():
+        found = stack["Resources"][logical_id]
         if body["Type"] == "AWS::Lambda::Function":
-            assert set(found["Properties"]["Code"]) == {"S3Bucket", "S3Key"}
-            for key in ("Runtime", "Architectures", "Handler", "Timeout", "MemorySize"):
-                assert found["Properties"][key] == body["Properties"][key], key
-    function = included(synthesized, "Function")["Properties"]
-    assert function["RecursiveLoop"] == "Allow"
-    retries = included(synthesized, "AsyncRetries")["Properties"]
-    assert (retries["MaximumRetryAttempts"], retries["MaximumEventAgeInSeconds"]) == (2, 3600)
-    assert "Parameters" not in synthesized or set(synthesized["Parameters"]) == {"BootstrapVersion"}
+            assert set(found["Properties"].pop("Code")) == {"S3Bucket", "S3Key"}
+            assert body["Properties"].pop("Code") == "../dist/wait-for-certificate.zip"
+        assert found == body, logical_id
+    assert set(stack.get("Parameters", {})) <= {"BootstrapVersion"}
 
 
 def test_the_provider_may_write_the_zone_and_assume_the_role(synthesized: dict[str, Any]) -> None:
