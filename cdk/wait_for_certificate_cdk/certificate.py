@@ -152,12 +152,13 @@ class WaitForCertificate(Construct):
         raw = {key: value for key, value in raw.items() if value is not None}
         check_properties({**raw, "ServiceTimeout": _seconds(service_timeout)})
 
-        self.provider = (
-            None if service_token is not None else (provider or WaitForCertificateProvider.of(self))
-        )
-        if self.provider is not None:
+        self.provider: WaitForCertificateProvider | None = None
+        """The included provider this resource uses (None with ``service_token``)."""
+        if service_token is None:
+            self.provider = provider or WaitForCertificateProvider.of(self)
             _grant(self.provider, raw, options)
-        self.service_token: str = service_token or self.provider.service_token  # type: ignore[union-attr]
+            service_token = self.provider.service_token
+        self.service_token: str = service_token
         """The ServiceToken this resource is sent to."""
         self.resource = CustomResource(
             self,
