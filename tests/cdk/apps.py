@@ -9,6 +9,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_route53 as route53
 from wait_for_certificate_cdk import WaitForCertificate
+from wait_for_certificate_cdk.provider import SERVICE_TOKEN_OUTPUT, SINGLETON_ID
 
 ACCOUNT = "123456789012"
 ZONE_ID = "Z0123456789ABCDEFGHIJ"
@@ -25,6 +26,16 @@ def template(stack: cdk.Stack) -> dict[str, Any]:
     assert isinstance(app, cdk.App)
     result: dict[str, Any] = app.synth().get_stack_by_name(stack.stack_name).template
     return result
+
+
+def service_token_output(synthesized: dict[str, Any]) -> Any:
+    """The value of the included template's ServiceToken output: what certificates use."""
+    [value] = [
+        output["Value"]
+        for name, output in synthesized["Outputs"].items()
+        if name.startswith(f"{SINGLETON_ID}TemplateOutputs{SERVICE_TOKEN_OUTPUT}")
+    ]
+    return value
 
 
 def site(stack: cdk.Stack, zone_id: str = ZONE_ID) -> dict[str, WaitForCertificate]:

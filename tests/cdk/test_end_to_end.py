@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from wait_for_certificate_cdk.provider import SINGLETON_ID
 
-from tests.cdk.apps import new_stack, site, template
+from tests.cdk.apps import new_stack, service_token_output, site, template
 from tests.conftest import World, make_event
 
 
@@ -15,14 +14,14 @@ def test_the_synthesized_certificate_is_issued_and_answered_success(world: World
     zone_id = world.hosted_zone("example.com")
     stack = new_stack()
     certificates = site(stack, zone_id=zone_id)
-    resources = template(stack)["Resources"]
+    synthesized = template(stack)
+    resources = synthesized["Resources"]
     resource = certificates["site"].resource.node.default_child
     assert isinstance(resource, cdk.CfnElement)
     site_id = stack.get_logical_id(resource)
     properties: dict[str, Any] = dict(resources[site_id]["Properties"])
 
-    token = properties.pop("ServiceToken")
-    assert token["Fn::GetAtt"][0].startswith(f"{SINGLETON_ID}TemplateFunction")
+    assert properties.pop("ServiceToken") == service_token_output(synthesized)
     world.issue_after(120, region="us-east-1")
     world.lam.run(make_event(**properties))  # the emulated function stands for that ARN
 
