@@ -28,35 +28,47 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat requirements-checkov.txt
 CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE CKV_PARSE_ERROR_FAIL=TRUE
 CHECKOV = $(CHECKOV_ENV) $(CHECKOV_VENV)/bin/checkov --skip-download --framework cloudformation
 
+# The CDK construct library (cdk/) and its tests (tests/cdk) need aws-cdk-lib, about 400 MB,
+# so they get a virtual environment of their own too (.venv/cdk: the development
+# requirements plus requirements-cdk.txt). The jsii runtime inside aws-cdk-lib runs on
+# Node.js, 18 or later.
+CDK_VENV  := $(VENV)/cdk
+CDK_STAMP := $(CDK_VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt requirements-cdk.txt | cksum | cut -d' ' -f1)
+NODE_MAJOR_MIN := 18
+
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-deep lint lint-template demo bench clean
+.PHONY: help venv test test-deep lint lint-template lint-cdk test-cdk check-node demo bench clean
 
 help: ## list the targets
 	@echo "make <target> [VARIABLE=value ...]"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-venv: $(STAMP) $(CHECKOV_STAMP) ## build .venv from the pinned requirements (every target does it when needed)
+venv: $(STAMP) $(CHECKOV_STAMP) $(CDK_STAMP) ## build .venv from the pinned requirements (every target does it when needed)
+
+# $(call new-venv,FOLDER,REQUIREMENTS): a fresh virtual environment with exactly those pins.
+define new-venv
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check -r $(2)
+	$(1)/bin/python -m pip check --disable-pip-version-check
+	touch $@
+endef
 
 $(STAMP): requirements.txt requirements-dev.txt
-	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/python -m pip check --disable-pip-version-check
-	touch $@
+	$(call new-venv,$(VENV),requirements-dev.txt)
 
 $(CHECKOV_STAMP): requirements-checkov.txt $(STAMP)
-	rm -rf $(CHECKOV_VENV)
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
-	$(CHECKOV_VENV)/bin/python -m pip check --disable-pip-version-check
-	touch $@
+	$(call new-venv,$(CHECKOV_VENV),requirements-checkov.txt)
+
+$(CDK_STAMP): requirements-cdk.txt $(STAMP)
+	$(call new-venv,$(CDK_VENV),requirements-cdk.txt)
 
 # The cfn-lint rules that check a template's Custom::WaitForCertificate resources against
 # the function's own property definitions (docs/template-checks.md); cfn-lint loads them
 # from this directory. They run over the project's own templates too.
 LINT_RULES := wait_for_certificate_lint
 
-lint: $(STAMP) $(CHECKOV_STAMP) ## ruff (lint and format check), mypy, cfn-lint (with our rules) and checkov on every template
+lint: $(STAMP) $(CHECKOV_STAMP) lint-cdk ## ruff (lint and format check), mypy, cfn-lint (with our rules) and checkov on every template
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -67,8 +79,20 @@ lint-template: $(STAMP) ## check your template before deploying it, our rules in
 	@test -n "$(TEMPLATE)" || { echo "make lint-template: set TEMPLATE=<path of a CloudFormation template>"; exit 1; }
 	$(BIN)/cfn-lint --append-rules=$(LINT_RULES) -- '$(TEMPLATE)'
 
+lint-cdk: $(CDK_STAMP) ## mypy on the CDK construct library and its tests (in .venv/cdk)
+	$(CDK_VENV)/bin/mypy cdk/wait_for_certificate_cdk cdk/example $(wildcard tests/cdk/*.py)
+
+check-node: ## is Node.js (>= 18, for the jsii runtime of aws-cdk-lib) on the PATH?
+	@command -v node >/dev/null 2>&1 || { echo "make: the CDK tests need Node.js $(NODE_MAJOR_MIN) or later on the PATH (aws-cdk-lib runs its jsii runtime on it), and there is no 'node' command: install Node.js (e.g. apt-get install nodejs) and run make again"; exit 1; }
+	@major=$$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null); \
+	test "$${major:-0}" -ge $(NODE_MAJOR_MIN) 2>/dev/null || { echo "make: the CDK tests need Node.js $(NODE_MAJOR_MIN) or later (aws-cdk-lib runs its jsii runtime on it), and 'node --version' says $$(node --version 2>&1): install a newer Node.js and run make again"; exit 1; }
+
+test-cdk: $(CDK_STAMP) check-node ## the CDK construct's tests only (synthesis, cfn-lint, one end-to-end run)
+	$(CDK_VENV)/bin/pytest tests/cdk
+
 test: lint ## lint, then pytest (no AWS account, no network); what .ci/run runs
 	$(BIN)/pytest
+	@$(MAKE) --no-print-directory test-cdk
 
 test-deep: $(STAMP) ## the model-based test of CloudFormation's sequences, searched far deeper (minutes)
 	WFC_MODEL_PROFILE=deep $(BIN)/pytest tests/test_model.py
