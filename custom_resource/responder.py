@@ -25,15 +25,15 @@ from .lifecycle import (
     Runtime,
     answered_before,
     certificate_named_by,
+    check_answerable,
+    checked_handle,
     memo_arn,
     respond,
-    wait_handle_of,
 )
 from .lifecycle import signal as send_signal
 from .progress import Failed
 from .relay import LambdaContext
 from .request import RELAY_KEY, CfnRequest, NotARequestError, mask_url, parse_request
-from .response import UnsafeResponseURLError, check_response_url
 
 logger = logging.getLogger(__name__)
 
@@ -141,13 +141,11 @@ def signal(request: CfnRequest, answer: Failed, context: LambdaContext, runtime:
     waits, and FAILURE is signalled to its handle instead.
     """
     if answered_before(request):
-        handle = wait_handle_of(request)
-        if handle is None:
-            raise UnsafeResponseURLError("the request's WaitConditionHandle is not a handle")
+        handle = checked_handle(request)
         arn = memo_arn(request)
         send_signal(handle, signal_body(request, answer, arn), context, runtime)
         return
-    check_response_url(request.response_url, runtime.settings.allow_loopback_response_url)
+    check_answerable(request, runtime.settings)
     respond(request, answer, context, runtime)
 
 
@@ -159,7 +157,9 @@ class Responder:
         self.log_group = log_group
 
     def __call__(self, record: Any, context: LambdaContext) -> None:
-        """Answer once; raises ``ResponseNotDeliveredError`` so that Lambda retries it."""
+        """Answer once; raises ``ResponseNotDeliveredError`` so that Lambda retries it, and
+        ``UnsafeResponseURLError`` (after an ERROR naming the masked address) when it
+        refuses the address: either way the invocation fails where the alarm sees it."""
         try:
             gave_up = parse_record(record)
         except NotARequestError as exc:
@@ -174,10 +174,7 @@ class Responder:
             if answered_before(gave_up.request)
             else gave_up.request.masked_response_url,
         )
-        try:
-            signal(gave_up.request, last_answer(gave_up, self.log_group), context, self.runtime)
-        except UnsafeResponseURLError as exc:
-            logger.error("Refusing to answer: %s", exc)
+        signal(gave_up.request, last_answer(gave_up, self.log_group), context, self.runtime)
 
 
 _responder: Responder | None = None
