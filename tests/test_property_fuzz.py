@@ -66,19 +66,23 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
     max_leaves=12,
 )
+PROPERTY_VALUE = st.sampled_from(TYPICAL) | JSON
 VALID = {"ServiceToken": FUNCTION_ARN, "DomainName": "example.com"}
 PROPERTIES = st.builds(
-    lambda base, extra: {**base, **extra},
+    lambda base, known, unknown: {**base, **known, **unknown},
     st.sampled_from([{}, VALID, {**VALID, "WaitConditionHandle": WAIT_HANDLE}]),
-    st.dictionaries(KEYS, JSON, max_size=6),
+    st.fixed_dictionaries({}, optional=dict.fromkeys(TOP_LEVEL, PROPERTY_VALUE)),
+    st.dictionaries(st.text(max_size=12), JSON, max_size=2),
 )
+"""Every property, each present or not, half the time with a typical value; sometimes a
+key the provider does not know."""
 
 
 def names_a_property(problem: str, raw: dict[str, Any]) -> bool:
     return any(problem.startswith(f"{key}") for key in (*TOP_LEVEL, *raw) if key)
 
 
-@FUZZ
+@settings(FUZZ, max_examples=300)
 @given(PROPERTIES)
 def test_any_properties_parse_or_fail_naming_a_property(raw: dict[str, Any]) -> None:
     try:
