@@ -126,7 +126,9 @@ class Provider:
         self._seam = _Seam(self.runtime)
 
     def __call__(self, event: Any, context: Any) -> None:
-        """Run one hop; raises ``ResponseNotDeliveredError`` so that Lambda retries it."""
+        """Run one hop; raises ``ResponseNotDeliveredError`` so that Lambda retries it, and
+        ``UnsafeResponseURLError`` when it refuses the address it was given (loudly: the
+        invocation fails where Lambda's Errors metric and the provider's alarm see it)."""
         try:
             request = parse_request(event)
         except NotARequestError as exc:

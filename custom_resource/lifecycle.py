@@ -111,11 +111,11 @@ def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Ou
     answered = answered_before(request)
     task: Task | None = None
     props: CertificateProperties | None = None
+    hop_seconds = context.get_remaining_time_in_millis() / 1000
     try:
         if request.foreign_relay is not None:
             outcome: Outcome = _refuse_foreign_relay(request)
         else:
-            hop_seconds = context.get_remaining_time_in_millis() / 1000
             with runtime.clients.bounded_by(lambda: context.get_remaining_time_in_millis() / 1000):
                 task, props = _task_for(request, runtime.clients)
                 outcome = _wait(request, task, props, context, runtime, hop_seconds)
@@ -132,7 +132,7 @@ def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Ou
     if isinstance(outcome, Early):
         assert task is not None and props is not None and outcome.state is not None
         state = background_state(outcome.state, props.wait_timeout, runtime.settings)
-        continue_after_answer(request, task, props, context, runtime, state, None)
+        continue_after_answer(request, task, props, context, runtime, hop_seconds, state, None)
         return outcome
     if isinstance(outcome, Failed) and request.request_type == "Update" and not answered:
         outcome = abandon_replacement(request, outcome, task, runtime.clients)
@@ -144,7 +144,9 @@ def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Ou
             assert props is not None and isinstance(outcome, Done) and task is not None
             base = request.relay or runtime.relay().first_state(request, props.service_timeout)
             state = signal_state(base, props.wait_timeout, runtime.settings, outcome.physical_id)
-            continue_after_answer(request, task, props, context, runtime, state, outcome)
+            continue_after_answer(
+                request, task, props, context, runtime, hop_seconds, state, outcome
+            )
     return outcome
 
 
@@ -167,6 +169,7 @@ def continue_after_answer(
     props: CertificateProperties,
     context: LambdaContext,
     runtime: Runtime,
+    hop_seconds: float,
     state: RelayState,
     done: Done | None,
 ) -> None:
@@ -182,7 +185,6 @@ def continue_after_answer(
     ERROR: the WaitCondition then fails at its own Timeout.
     """
     try:
-        hop_seconds = context.get_remaining_time_in_millis() / 1000
         limits = _background_limits(props, hop_seconds, runtime.settings)
         outcome = runtime.relay().hand_off(request, task, context, state, limits)
         if isinstance(outcome, HandedOff):
@@ -229,7 +231,7 @@ def _wait(
         ended = watch(runtime.clients, request, arn) if arn else None
         if ended is not None:
             return ended
-        return _wait_in_background(request, task, props, context, runtime, hop_seconds, None)
+        return _wait_in_background(request, task, props, context, runtime, hop_seconds)
     limits = Limits(max_hops=hop_cap(timeout, hop_seconds, runtime.settings))
     spread = request.request_type == "Create"
     return runtime.relay().run(request, task, context, timeout, spread, limits=limits)
@@ -242,7 +244,6 @@ def _wait_in_background(
     context: LambdaContext,
     runtime: Runtime,
     hop_seconds: float,
-    state: RelayState | None,
 ) -> Outcome:
     """Go on waiting after the early answer: until WaitTimeout, within its own hop cap."""
     assert props is not None
