@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .background import signal_body
+from .background import pending_signal, signal_body
 from .certificate import REPLACES_TAG
 from .lifecycle import (
     Runtime,
@@ -142,7 +142,8 @@ def signal(request: CfnRequest, answer: Failed, context: LambdaContext, runtime:
     """
     if answered_before(request):
         handle = checked_handle(request)
-        arn = memo_arn(request)
+        pending = pending_signal(request.relay.memo) if request.relay else None
+        arn = memo_arn(request) or (pending.physical_id if pending else None)
         send_signal(handle, signal_body(request, answer, arn), context, runtime)
         return
     check_answerable(request, runtime.settings)

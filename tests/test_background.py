@@ -444,3 +444,24 @@ def test_a_handle_the_provider_does_not_signal_fails_the_hop_loudly(
     with caplog.at_level(logging.INFO), pytest.raises(UnsafeResponseURLError):
         answer(world, destination_record(payload, error=RuntimeError("refused")))
     assert world.signals.bodies == [] and len(world.sink.bodies) == 1
+
+
+def test_the_responder_of_an_answered_hop_left_to_signal_names_its_certificate(
+    world: World,
+) -> None:
+    arn, props = create(world, DomainName="example.com", WaitConditionHandle=WAIT_HANDLE)
+    world.lam.destination = lambda record: answer(world, record)
+    world.signals.statuses = [503] * 15  # every attempt of every delivery
+    update = update_event(arn, props, WaitConditionHandle=NEW_HANDLE)
+
+    world.lam.run(update)
+
+    answers = [b for b in world.sink.bodies if b["RequestId"] == update["RequestId"]]
+    assert [a["Status"] for a in answers] == ["SUCCESS"]
+    assert world.signals.urls[-1] == NEW_HANDLE
+    assert world.signals.bodies[-1] == {
+        **world.signals.bodies[-1],
+        "Status": "FAILURE",
+        "UniqueId": arn,
+        "Data": arn,
+    }
