@@ -73,6 +73,16 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, BotoCoreError)
 
 
+ACCESS_DENIED_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
+)
+"""A definite "you may not": retrying cannot help, and the caller knows it cannot read."""
+
+
+def is_access_denied(exc: BaseException) -> bool:
+    return error_code(exc) in ACCESS_DENIED_CODES
+
+
 def is_throttling(exc: BaseException) -> bool:
     return "Throttl" in error_code(exc) or error_code(exc) == "TooManyRequestsException"
 

@@ -20,9 +20,9 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws import Clients, error_code
+from .aws import Clients, OutOfHopTimeError, error_code
 from .progress import Done, Failed, Stopped
 from .properties import wait_handle_problem
 from .relay_state import RelayState
@@ -79,6 +79,24 @@ def background_state(state: RelayState, wait_timeout: int, settings: Settings) -
     )
 
 
+PENDING_SIGNAL = "Signal"
+"""Task memo key: the wait is over, only its SUCCESS signal for this ARN is left to send."""
+
+
+def signal_state(state: RelayState, wait_timeout: int, settings: Settings, arn: str) -> RelayState:
+    """The relay state of a hop that only signals SUCCESS for ``arn`` (CloudFormation was
+    answered in the hop before). The memo holds nothing else: no task runs again."""
+    answered = background_state(state, wait_timeout, settings)
+    return replace(answered, memo={ANSWERED: True, PENDING_SIGNAL: {"Arn": arn}})
+
+
+def pending_signal(memo: dict[str, Any]) -> Done | None:
+    """The SUCCESS a ``signal_state`` hop has to deliver, if that is its only work."""
+    pending = memo.get(PENDING_SIGNAL)
+    arn = pending.get("Arn") if isinstance(pending, dict) else None
+    return Done(arn) if is_answered(memo) and isinstance(arn, str) and arn else None
+
+
 def unique_id(request: CfnRequest, arn: str | None) -> str:
     """The signal's UniqueId: the same for every delivery, so a repeat replaces itself."""
     return arn or f"{request.logical_resource_id}-{request.request_id}"
@@ -114,21 +132,23 @@ def watch(clients: Clients, request: CfnRequest, arn: str) -> Stopped | Failed |
     The stack's resource must still be this certificate (DescribeStackResource): once an
     Update replaced it or the stack deleted it, the wait stops. Its WaitCondition cannot
     still wait for it (a stack operation completes only after the WaitCondition it
-    contains), so FAILURE is signalled only as a harmless last word; None: go on (also
-    when the stack cannot be read, so a throttled read never ends a wait).
+    contains), so FAILURE is signalled only as a harmless last word; None: go on. Only
+    a definite answer ends a wait: not a read that failed (throttling, a 5xx, a network
+    fault, a missing permission, too little hop time), and not a resource still in
+    progress, whose id CloudFormation may not have taken from the answer yet.
     """
     region = request.stack_id.split(":")[3]
     try:
         detail = clients.client("cloudformation", region).describe_stack_resource(
             StackName=request.stack_id, LogicalResourceId=request.logical_resource_id
         )["StackResourceDetail"]
-    except ClientError as exc:
+    except (ClientError, BotoCoreError, OutOfHopTimeError) as exc:
         if error_code(exc) == "ValidationError":  # the stack or the resource is gone
             return Stopped(f"the stack no longer holds {request.logical_resource_id}")
         logger.warning("Cannot read the stack's resource, waiting on: %s", exc)
         return None
     holds = detail.get("PhysicalResourceId")
-    if holds == arn:
+    if holds == arn or not holds or str(detail.get("ResourceStatus", "")).endswith("PROGRESS"):
         return None
     return Failed(
         f"{request.logical_resource_id} is now {holds or 'another resource'}, no longer "

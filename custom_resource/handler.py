@@ -36,10 +36,10 @@ from typing import Any
 
 from crhelper import CfnResource
 
-from .lifecycle import Runtime, respond, run_hop
+from .lifecycle import Runtime, check_answerable, respond, run_hop
 from .progress import Failed
 from .request import CfnRequest, NotARequestError, mask_url, parse_request
-from .response import ResponseNotDeliveredError
+from .response import ResponseNotDeliveredError, UnsafeResponseURLError
 from .settings import Settings
 from .version import running_version
 
@@ -65,7 +65,8 @@ class _Seam(CfnResource):
         self.runtime = runtime
         self.request: CfnRequest | None = None
         self.context: Any = None
-        self.undelivered: ResponseNotDeliveredError | None = None
+        self.undelivered: ResponseNotDeliveredError | UnsafeResponseURLError | None = None
+        """What ends the invocation with an error once crhelper has returned."""
         self.create(self._hop)
         self.update(self._hop)
         self.delete(self._hop)
@@ -94,8 +95,8 @@ class _Seam(CfnResource):
         )
         try:
             run_hop(request, context, self.runtime)
-        except ResponseNotDeliveredError as exc:
-            self.undelivered = exc
+        except (ResponseNotDeliveredError, UnsafeResponseURLError) as exc:
+            self.undelivered = exc  # raised after crhelper, whose failure path would PUT
 
     def _set_timeout(self) -> None:
         """No watchdog: the relay hands off before the deadline."""
@@ -139,7 +140,9 @@ class Provider:
         self._seam = _Seam(self.runtime)
 
     def __call__(self, event: Any, context: Any) -> None:
-        """Run one hop; raises ``ResponseNotDeliveredError`` so that Lambda retries it."""
+        """Run one hop; raises ``ResponseNotDeliveredError`` so that Lambda retries it, and
+        ``UnsafeResponseURLError`` when it refuses the address it was given (loudly: the
+        invocation fails where Lambda's Errors metric and the provider's alarm see it)."""
         try:
             request = parse_request(event)
         except NotARequestError as exc:
@@ -161,6 +164,7 @@ class Provider:
         except NotARequestError:
             return
         reason = f"The WaitForCertificate provider is misconfigured: {problem}"
+        check_answerable(request, self.runtime.settings)
         respond(request, Failed(reason), context, self.runtime)
 
 

@@ -30,7 +30,9 @@ from .background import (
     background_state,
     hop_cap,
     is_answered,
+    pending_signal,
     signal_body,
+    signal_state,
     wait_handle_of,
     watch,
 )
@@ -41,7 +43,7 @@ from .certificate import (
     is_certificate_arn,
 )
 from .ownership import Owner, marker_token, requested_by
-from .progress import Done, Early, Failed, Outcome, Pending, Stopped, Task, WaitOptions
+from .progress import Done, Early, Failed, HandedOff, Outcome, Pending, Stopped, Task, WaitOptions
 from .properties import (
     DEFAULT_SERVICE_TIMEOUT,
     CertificateProperties,
@@ -102,35 +104,28 @@ class Runtime:
         return self.signal_sender or self.response_sender()
 
 
-def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Outcome | None:
-    """Run one invocation; return what it ended with (None when it could not answer).
+def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Outcome:
+    """Run one invocation; return what it ended with.
 
     Raises ``ResponseNotDeliveredError`` when the answer never reached CloudFormation (or
-    a 12-hour mode signal never reached its handle).
+    a 12-hour mode signal never reached its handle), and ``UnsafeResponseURLError`` when
+    the provider refuses to PUT to the address it was given.
     """
-    try:
-        check_response_url(request.response_url, runtime.settings.allow_loopback_response_url)
-    except UnsafeResponseURLError as exc:
-        logger.error("Refusing to answer: %s", exc)
-        return None
+    check_answerable(request, runtime.settings)
     answered = answered_before(request)
     task: Task | None = None
     props: WaitOptions | None = None
+    hop_seconds = context.get_remaining_time_in_millis() / 1000
     try:
         if request.foreign_relay is not None:
             outcome: Outcome = _refuse_foreign_relay(request)
         else:
-            hop_seconds = context.get_remaining_time_in_millis() / 1000
             with runtime.clients.bounded_by(lambda: context.get_remaining_time_in_millis() / 1000):
                 task, props = _task_for(request, runtime.clients, runtime.settings)
                 outcome = _wait(request, task, props, context, runtime, hop_seconds)
                 if isinstance(outcome, Early):
                     logger.info("12-hour mode: answering now, then waiting on for the handle")
                     respond(request, outcome.done, context, runtime)
-                    answered = True
-                    outcome = _wait_in_background(
-                        request, task, props, context, runtime, hop_seconds, outcome.state
-                    )
     except PropertyError as exc:
         outcome = Failed(str(exc))
     except ResponseNotDeliveredError:
@@ -138,6 +133,11 @@ def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Ou
     except Exception as exc:
         logger.exception("Unexpected error")
         outcome = Failed(f"{type(exc).__name__}: {exc}", task.physical_id if task else None)
+    if isinstance(outcome, Early):
+        assert task is not None and props is not None and outcome.state is not None
+        state = background_state(outcome.state, props.wait_timeout, runtime.settings)
+        continue_after_answer(request, task, props, context, runtime, hop_seconds, state, None)
+        return outcome
     if isinstance(outcome, Failed) and request.request_type == "Update" and not answered:
         outcome = abandon_replacement(request, outcome, task, runtime.clients)
     if answered:
@@ -145,8 +145,12 @@ def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Ou
     elif isinstance(outcome, Done | Failed):
         respond(request, outcome, context, runtime)
         if _signals_at_once(request, outcome, props):
-            assert props is not None and props.wait_handle is not None
-            signal(props.wait_handle, signal_body(request, outcome, None), context, runtime)
+            assert props is not None and isinstance(outcome, Done) and task is not None
+            base = request.relay or runtime.relay().first_state(request, props.service_timeout)
+            state = signal_state(base, props.wait_timeout, runtime.settings, outcome.physical_id)
+            continue_after_answer(
+                request, task, props, context, runtime, hop_seconds, state, outcome
+            )
     return outcome
 
 
@@ -161,6 +165,51 @@ def _signals_at_once(request: CfnRequest, outcome: Outcome, props: WaitOptions |
     )
 
 
+def continue_after_answer(
+    request: CfnRequest,
+    task: Task,
+    props: WaitOptions,
+    context: LambdaContext,
+    runtime: Runtime,
+    hop_seconds: float,
+    state: RelayState,
+    done: Done | None,
+) -> None:
+    """12-hour mode, once this invocation has answered CloudFormation: hand what is left
+    (the background wait, or the ``done`` signal) to the next hop, whose relay state says
+    CloudFormation was answered.
+
+    From here on this invocation must not fail: Lambda would retry the original event,
+    which knows nothing of the answer, and it (or the last-resort responder) would answer
+    CloudFormation again instead of signalling the handle. A failed later hop is retried
+    with its own event, which does know. So a refused hand-off signals here (``done``, or
+    FAILURE naming the refusal), and a signal that is not delivered either is logged as an
+    ERROR: the WaitCondition then fails at its own Timeout.
+    """
+    try:
+        limits = _background_limits(props, hop_seconds, runtime.settings)
+        outcome = runtime.relay().hand_off(request, task, context, state, limits)
+        if isinstance(outcome, HandedOff):
+            return
+        last = done if done is not None else outcome
+        if isinstance(last, Done | Failed):
+            _end_background(request, last, context, runtime)
+    except Exception as exc:
+        logger.error(
+            "CloudFormation was answered, but neither the next hop nor the WaitCondition "
+            "handle could be reached (%s): the WaitCondition fails at its Timeout",
+            exc,
+        )
+
+
+def _background_limits(props: WaitOptions, hop_seconds: float, settings: Settings) -> Limits:
+    """What bounds a wait after the early answer: WaitTimeout, its own hop cap, slow polls
+    (the poll cap, or a waiter's longer Delay)."""
+    span = max(props.wait_timeout, props.service_timeout)
+    poll = max(settings.poll_max_seconds, props.poll_seconds or 0.0)
+    return Limits(hop_cap(span, hop_seconds, settings, poll), "the WaitTimeout", poll_floor=poll)
+
+
 def _wait(
     request: CfnRequest,
     task: Task,
@@ -173,11 +222,14 @@ def _wait(
     timeout = props.service_timeout if props else DEFAULT_SERVICE_TIMEOUT
     if request.relay is not None and is_answered(request.relay.memo):
         assert props is not None
+        signal_only = pending_signal(request.relay.memo)
+        if signal_only is not None:
+            return signal_only
         held = memo_arn(request) or (task.physical_id if isinstance(task, WaitFor) else None)
         ended = watch(runtime.clients, request, held) if held else None
         if ended is not None:
             return ended
-        return _wait_in_background(request, task, props, context, runtime, hop_seconds, None)
+        return _wait_in_background(request, task, props, context, runtime, hop_seconds)
     poll = props.poll_seconds if props else None
     limits = Limits(hop_cap(timeout, hop_seconds, runtime.settings, poll), poll_floor=poll)
     spread = request.request_type == "Create"
@@ -191,18 +243,12 @@ def _wait_in_background(
     context: LambdaContext,
     runtime: Runtime,
     hop_seconds: float,
-    state: RelayState | None,
 ) -> Outcome:
     """Go on waiting after the early answer: until WaitTimeout, within its own hop cap."""
     assert props is not None
-    if state is not None:
-        state = background_state(state, props.wait_timeout, runtime.settings)
+    limits = _background_limits(props, hop_seconds, runtime.settings)
     span = max(props.wait_timeout, props.service_timeout)
-    poll = max(runtime.settings.poll_max_seconds, props.poll_seconds or 0.0)
-    limits = Limits(
-        hop_cap(span, hop_seconds, runtime.settings, poll), "the WaitTimeout", poll_floor=poll
-    )
-    return runtime.relay().run(request, task, context, span, state=state, limits=limits)
+    return runtime.relay().run(request, task, context, span, limits=limits)
 
 
 def _end_background(
@@ -214,12 +260,34 @@ def _end_background(
         return
     if not isinstance(outcome, Done | Failed):
         return
-    handle = wait_handle_of(request)
     arn = memo_arn(request) or outcome.physical_id
+    signal(checked_handle(request), signal_body(request, outcome, arn), context, runtime)
+
+
+def checked_handle(request: CfnRequest) -> str:
+    """The request's WaitConditionHandle; a handle the provider does not PUT to (not one
+    CloudFormation makes, in a partition it knows) ends the invocation loudly."""
+    handle = wait_handle_of(request)
     if handle is None:
-        logger.error("No WaitConditionHandle to signal %s to", type(outcome).__name__)
-        return
-    signal(handle, signal_body(request, outcome, arn), context, runtime)
+        logger.error(
+            "Refusing to signal %s %s: its WaitConditionHandle is not a handle this provider "
+            "signals (https on CloudFormation's wait-condition bucket of an AWS partition)",
+            request.request_type,
+            request.logical_resource_id,
+        )
+        raise UnsafeResponseURLError("the request's WaitConditionHandle is not a handle")
+    return handle
+
+
+def check_answerable(request: CfnRequest, settings: Settings) -> None:
+    """Refuse a ResponseURL the provider does not PUT to, loudly: an ERROR naming the
+    masked URL, and ``UnsafeResponseURLError`` so the invocation fails (Lambda's Errors
+    metric and the provider's alarm see it) instead of ending in silence."""
+    try:
+        check_response_url(request.response_url, settings.allow_loopback_response_url)
+    except UnsafeResponseURLError as exc:
+        logger.error("Refusing to answer %s: %s", request.logical_resource_id, exc)
+        raise
 
 
 def memo_arn(request: CfnRequest) -> str | None:
@@ -299,10 +367,7 @@ def requested_certificates(request: CfnRequest, clients: Clients) -> list[str]:
 
 def _delete_replacement(request: CfnRequest, arn: str, clients: Clients) -> str:
     """Delete one replacement (and, with RemoveValidationRecords, its records); say so."""
-    try:
-        props = parse_properties(request.properties)
-    except Exception:
-        props = None
+    props = delete_properties(request)
     try:
         progress = DeleteCertificate(arn, clients, request.stack_id, props).step({})
     except Exception as exc:
@@ -335,10 +400,7 @@ def _delete_task(
     request: CfnRequest, clients: Clients
 ) -> tuple[Task, CertificateProperties | None]:
     """A certificate's Delete, or the clean-up of a create-failed marker (found by tags)."""
-    try:
-        props: CertificateProperties | None = parse_properties(request.properties)
-    except PropertyError:
-        props = None
+    props = delete_properties(request)
     physical_id = request.physical_resource_id or ""
     token = marker_token(physical_id)
     if token is None:
@@ -346,6 +408,20 @@ def _delete_task(
     owner = Owner(request.stack_id, request.logical_resource_id, token)
     region = (props.region if props else None) or clients.region
     return CleanUpFailedCreate(physical_id, owner, region, clients, props), props
+
+
+def delete_properties(request: CfnRequest) -> CertificateProperties | None:
+    """A Delete's properties, or None: a Delete never depends on them.
+
+    It deletes the certificate its PhysicalResourceId names whatever they hold; only
+    RemoveValidationRecords (and the zones it needs) is read from them, so properties that
+    cannot be parsed, for whatever reason, keep the records and still delete.
+    """
+    try:
+        return parse_properties(request.properties)
+    except Exception as exc:
+        logger.warning("Deleting without the properties (validation records are kept): %s", exc)
+        return None
 
 
 def physical_id_for(request: CfnRequest, outcome: Done | Failed) -> str:

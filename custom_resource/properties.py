@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from .acm_rules import MAX_DOMAIN_NAME_OCTETS, StringRule, acm_rules
 from .ownership import PROVIDER_TAGS, TAG_PREFIX
+from .partitions import SUFFIX_PATTERN
 
 ValidationMethod = Literal["DNS", "EMAIL"]
 KeyAlgorithm = Literal["RSA_2048", "EC_prime256v1", "EC_secp384r1"]
@@ -28,7 +29,7 @@ MAX_WAIT_TIMEOUT = 43200
 
 _PARTITION = r"arn:aws(?:-[a-z]+)*"
 _WAIT_HANDLE_HOST = re.compile(
-    r"^cloudformation-waitcondition-([a-z0-9-]+)\.s3(?:[.-]([a-z0-9-]+))?\.amazonaws\.com(?:\.cn)?$"
+    rf"^cloudformation-waitcondition-([a-z0-9-]+)\.s3(?:[.-]([a-z0-9-]+))?\.{SUFFIX_PATTERN}$"
 )
 _ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
@@ -249,7 +250,7 @@ class _Checker:
             return bool(value)
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"
-        self.fail(key, f"{str(value)[:100]!r} is not 'true' or 'false'")
+        self.fail(key, f"{_shown(value)} is not 'true' or 'false'")
         return False
 
 
@@ -407,16 +408,36 @@ def _whole_number(
     default: int,
     bounds: tuple[int, int] | None = None,
 ) -> int:
-    """A whole number within ``bounds`` (default: the key's entry in ``NUMBER_RANGES``)."""
+    """A whole number within ``bounds`` (default: the key's entry in ``NUMBER_RANGES``),
+    given as a JSON number or as ASCII digits.
+
+    Other Unicode digits ('²', '①', '٣') and numbers of any length are refused as such,
+    never passed to ``int()``, which raises on some and takes seconds on others.
+    """
     value = raw.get(key)
     if value is None:
         return default
     minimum, maximum = bounds or NUMBER_RANGES[key]
-    text = str(value).strip() if not isinstance(value, bool) else ""
-    if not text.isdigit() or not minimum <= int(text) <= maximum:
-        check.fail(key, f"{str(value)[:100]!r} is not a whole number from {minimum} to {maximum}")
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= len(str(maximum)):
+            number = int(text)
+    if number is None or not minimum <= number <= maximum:
+        check.fail(key, f"{_shown(value)} is not a whole number from {minimum} to {maximum}")
         return default
-    return int(text)
+    return number
+
+
+def _shown(value: Any) -> str:
+    """A value for a Reason: at most 100 characters of it, whatever its type and size."""
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except ValueError:  # an integer too long to print
+        return "a number too long to show"
+    return repr(text[:100])
 
 
 def _is_name_or_parent(domain: str, name: str) -> bool:
@@ -428,8 +449,9 @@ def wait_handle_problem(url: str) -> str | None:
     """Why ``url`` is not a WaitCondition handle CloudFormation made, or None.
 
     A handle is a pre-signed https URL on CloudFormation's wait-condition bucket of a
-    region (``cloudformation-waitcondition-<region>``, path-style host forms included,
-    ``.amazonaws.com.cn`` in China); the function PUTs to it, so nothing else is accepted.
+    region (``cloudformation-waitcondition-<region>``, path-style host forms included, in
+    any AWS partition: ``partitions.py``); the function PUTs to it, so nothing else is
+    accepted.
     """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()

@@ -47,6 +47,11 @@ def own_version_arn(context: LambdaContext) -> str:
     return base if version in ("", "$LATEST") else f"{base}:{version}"
 
 
+FIRST_STEP_RESERVE_SECONDS = 60.0
+"""A first step starts at the latest this long before the ServiceTimeout (or at the
+deadline, when that is later): time for its calls (about a second each, at worst
+``aws.CALL_WORST_CASE_SECONDS``) and the response's PUT."""
+
 Invoker = Callable[[str, dict[str, Any]], None]
 """Starts the next hop: (function ARN, payload) -> None, raising if Lambda refused."""
 
@@ -111,10 +116,11 @@ class Relay:
         state = state or request.relay or self.first_state(request, service_timeout)
         limits = limits or Limits()
         refusal = self._cannot_start(first, state, service_timeout, context)
+        if refusal is None and spread_start and first:
+            self.sleep(self.rng.uniform(0, self.settings.start_jitter_seconds))
+            refusal = self._too_late(state, service_timeout)
         if refusal is not None:
             return Failed(refusal, task.physical_id)
-        if spread_start and first:
-            self.sleep(self.rng.uniform(0, self.settings.start_jitter_seconds))
         if request.relay is not None:
             self.sleep(self._pause(state.interval, state.deadline))
         floor = max(self.settings.poll_min_seconds, limits.poll_floor or 0.0)
@@ -164,6 +170,18 @@ class Relay:
             logged = detail
             self.sleep(wait)
 
+    def hand_off(
+        self,
+        request: CfnRequest,
+        task: Task,
+        context: LambdaContext,
+        state: RelayState,
+        limits: Limits,
+    ) -> Outcome:
+        """Start the next hop from ``state`` now, without a step: ``HandedOff``, or
+        ``Failed`` when Lambda refused the invocation or the hop cap is reached."""
+        return self._hand_off(request, task, context, state, state.interval, limits)
+
     def _pause(self, interval: float, deadline: float) -> float:
         """A jittered interval, never past the deadline. A continued hop starts with the
         pause its predecessor handed off instead of taking, so waiters that started
@@ -177,14 +195,11 @@ class Relay:
         service_timeout: int,
         context: LambdaContext,
     ) -> str | None:
-        """Why this hop must answer FAILED before any step: no one is listening any more,
+        """Why this hop must answer FAILED before any step: too late to answer in time,
         or the function's timeout leaves no room for one AWS call and the hand-off."""
-        if first and self.clock() >= state.requested_at + service_timeout:
-            late = (self.clock() - state.requested_at) / 60
-            return (
-                f"The request reached the provider {late:.0f} min after CloudFormation sent it, "
-                "after its ServiceTimeout; nothing was done"
-            )
+        late = self._too_late(state, service_timeout) if first else None
+        if late is not None:
+            return late
         left = context.get_remaining_time_in_millis() / 1000
         if left < self.settings.handoff_margin_seconds:
             return (
@@ -193,6 +208,28 @@ class Relay:
                 "keeps for handing off; give the function the template's Timeout of 900 seconds"
             )
         return None
+
+    def _too_late(self, state: RelayState, service_timeout: int) -> str | None:
+        """Why a first step must not start: its answer could not reach CloudFormation
+        before the ServiceTimeout, so it would request a certificate nobody waits for.
+
+        The first step may still start after the deadline (and give up right after it,
+        naming what it found): a Lambda retry of a first hop that requested a certificate
+        then gives the same answer, naming it, instead of a certificate-less one.
+        """
+        now = self.clock()
+        reserve = min(
+            FIRST_STEP_RESERVE_SECONDS, state.requested_at + service_timeout - state.deadline
+        )
+        latest = service_timeout - reserve
+        if now < state.requested_at + latest:
+            return None
+        return (
+            f"The request reached the provider {now - state.requested_at:.0f} s after "
+            f"CloudFormation sent it, too late to be answered within its ServiceTimeout of "
+            f"{service_timeout} s (a first step starts at the latest {latest:.0f} s after); "
+            "nothing was done"
+        )
 
     def _give_up(self, state: RelayState, detail: str, task: Task, limits: Limits) -> Failed:
         minutes = (self.clock() - state.requested_at) / 60

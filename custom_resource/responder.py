@@ -20,21 +20,21 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .background import signal_body
+from .background import pending_signal, signal_body
 from .lifecycle import (
     Runtime,
     abandon_replacement,
     answered_before,
     certificate_named_by,
+    check_answerable,
+    checked_handle,
     memo_arn,
     respond,
-    wait_handle_of,
 )
 from .lifecycle import signal as send_signal
 from .progress import Failed
 from .relay import LambdaContext
 from .request import RELAY_KEY, CfnRequest, NotARequestError, mask_url, parse_request
-from .response import UnsafeResponseURLError, check_response_url
 from .version import running_version
 
 logger = logging.getLogger(__name__)
@@ -151,13 +151,12 @@ def signal(request: CfnRequest, answer: Failed, context: LambdaContext, runtime:
     waits, and FAILURE is signalled to its handle instead.
     """
     if answered_before(request):
-        handle = wait_handle_of(request)
-        if handle is None:
-            raise UnsafeResponseURLError("the request's WaitConditionHandle is not a handle")
-        arn = memo_arn(request)
+        handle = checked_handle(request)
+        pending = pending_signal(request.relay.memo) if request.relay else None
+        arn = memo_arn(request) or (pending.physical_id if pending else None)
         send_signal(handle, signal_body(request, answer, arn), context, runtime)
         return
-    check_response_url(request.response_url, runtime.settings.allow_loopback_response_url)
+    check_answerable(request, runtime.settings)
     respond(request, answer, context, runtime)
 
 
@@ -169,7 +168,9 @@ class Responder:
         self.log_group = log_group
 
     def __call__(self, record: Any, context: LambdaContext) -> None:
-        """Answer once; raises ``ResponseNotDeliveredError`` so that Lambda retries it."""
+        """Answer once; raises ``ResponseNotDeliveredError`` so that Lambda retries it, and
+        ``UnsafeResponseURLError`` (after an ERROR naming the masked address) when it
+        refuses the address: either way the invocation fails where the alarm sees it."""
         try:
             gave_up = parse_record(record)
         except NotARequestError as exc:
@@ -190,13 +191,10 @@ class Responder:
             if answered_before(gave_up.request)
             else gave_up.request.masked_response_url,
         )
-        try:
-            answer = clean_up(
-                gave_up.request, last_answer(gave_up, self.log_group), context, self.runtime
-            )
-            signal(gave_up.request, answer, context, self.runtime)
-        except UnsafeResponseURLError as exc:
-            logger.error("Refusing to answer: %s", exc)
+        answer = clean_up(
+            gave_up.request, last_answer(gave_up, self.log_group), context, self.runtime
+        )
+        signal(gave_up.request, answer, context, self.runtime)
 
 
 _responder: Responder | None = None

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from .partitions import is_aws_host
 from .request import CfnRequest, mask_url
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,6 @@ MAX_BODY_BYTES = 4096
 MAX_PHYSICAL_ID_BYTES = 1024
 Status = Literal["SUCCESS", "FAILED"]
 
-_S3_HOST_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn")
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -44,14 +44,13 @@ class Response:
 
 
 def check_response_url(url: str, allow_loopback: bool = False) -> None:
-    """Accept https on an AWS S3 host; http(s) on loopback only when local runs allow it."""
+    """Accept https on an S3 host of an AWS partition; http(s) on loopback only when local
+    runs allow it."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if allow_loopback and parts.scheme in ("http", "https") and host in _LOOPBACK_HOSTS:
         return
-    is_s3 = host.endswith(_S3_HOST_SUFFIXES) and (
-        host.startswith("s3") or ".s3" in host or "-s3" in host
-    )
+    is_s3 = is_aws_host(host) and (host.startswith("s3") or ".s3" in host or "-s3" in host)
     if parts.scheme != "https" or not is_s3:
         raise UnsafeResponseURLError(f"ResponseURL {mask_url(url)} is not https on an S3 host")
 

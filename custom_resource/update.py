@@ -25,7 +25,7 @@ from typing import Any, Literal, cast
 
 from botocore.exceptions import ClientError
 
-from .aws import Clients
+from .aws import Clients, is_access_denied
 from .certificate import (
     TERMINAL_STATUSES,
     IssueCertificate,
@@ -199,13 +199,25 @@ def replaced_certificate(
 
 
 def stack_status(clients: Clients, stack_id: str) -> str | None:
-    """The stack's status, or None when it cannot be read (the provider then replaces)."""
+    """The stack's status, or None when the function may not read it (it then replaces).
+
+    Only a definite refusal falls back: throttling, a 5xx, a network fault or any other
+    error propagates, so the decision step is retried (or the Update fails naming the
+    error) instead of a passing fault deciding "replace" in the middle of a rollback.
+    """
     try:
-        stacks = clients.client("cloudformation", stack_id.split(":")[3]).describe_stacks(
-            StackName=stack_id
-        )["Stacks"]
-    except (ClientError, IndexError) as exc:
-        logger.warning("Cannot read the stack's status, so no rollback is assumed: %s", exc)
+        region = stack_id.split(":")[3]
+    except IndexError:
+        logger.warning("The StackId %r names no region, so no rollback is assumed", stack_id)
+        return None
+    try:
+        stacks = clients.client("cloudformation", region).describe_stacks(StackName=stack_id)[
+            "Stacks"
+        ]
+    except ClientError as exc:
+        if not is_access_denied(exc):
+            raise
+        logger.warning("May not read the stack's status, so no rollback is assumed: %s", exc)
         return None
     return str(stacks[0]["StackStatus"]) if stacks else None
 

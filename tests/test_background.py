@@ -10,10 +10,11 @@ import logging
 from typing import Any
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from custom_resource.background import hop_cap
 from custom_resource.relay_state import RELAY_KEY
-from custom_resource.response import ResponseNotDeliveredError
+from custom_resource.response import ResponseNotDeliveredError, UnsafeResponseURLError
 from custom_resource.settings import Settings
 from tests.conftest import WAIT_HANDLE, World, error_answer, make_event
 from tests.lifecycle_helpers import create, delete_event, destination_record, update_event
@@ -317,3 +318,150 @@ def test_email_validation_answers_at_once_and_signals_when_approved(world: World
     assert response["Status"] == "SUCCESS" and world.sink.times[0] - world.clock.start < 60
     [signal] = world.signals.bodies
     assert signal["Status"] == "SUCCESS" and signal["Data"] == response["PhysicalResourceId"]
+
+
+# Reads that fail never end a wait.
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        lambda params: _raise(EndpointConnectionError(endpoint_url="https://cloudformation")),
+        lambda params: error_answer("Throttling", "Rate exceeded"),
+        lambda params: error_answer("InternalFailure", "oops", 500),
+    ],
+    ids=["network", "throttling", "5xx"],
+)
+def test_a_failed_read_of_the_stack_does_not_end_the_wait(world: World, fault: Any) -> None:
+    world.issue_after(2 * HOURS)
+    event = make_event(DomainName="example.com", WaitConditionHandle=WAIT_HANDLE)
+    world.hooks["cloudformation.DescribeStackResource"] = fault
+
+    run_chain(world, event)
+
+    [signal] = world.signals.bodies
+    assert signal["Status"] == "SUCCESS"
+
+
+def _raise(exc: Exception) -> Any:
+    raise exc
+
+
+def test_a_resource_still_in_progress_does_not_end_the_wait(world: World) -> None:
+    """CloudFormation may not yet have taken the new id from the answer: not a replacement."""
+    world.issue_after(HOURS)
+    event = make_event(DomainName="example.com", WaitConditionHandle=WAIT_HANDLE)
+
+    def in_progress(params: dict[str, Any]) -> Any:
+        detail = {"PhysicalResourceId": "", "ResourceStatus": "CREATE_IN_PROGRESS"}
+        return error_answer_ok({"StackResourceDetail": detail})
+
+    world.hooks["cloudformation.DescribeStackResource"] = in_progress
+    run_chain(world, event)
+
+    [signal] = world.signals.bodies
+    assert signal["Status"] == "SUCCESS"
+
+
+def error_answer_ok(answer: dict[str, Any]) -> Any:
+    """What a ``before-call`` hook returns for a successful answer."""
+    http, _ = error_answer("", "", 200)
+    return http, {**answer, "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+
+# Once CloudFormation is answered, only the handle hears from the provider.
+
+
+def test_a_signal_refused_after_an_answer_at_once_is_retried_from_the_answered_state(
+    world: World,
+) -> None:
+    arn, props = create(world, DomainName="example.com", WaitConditionHandle=WAIT_HANDLE)
+    world.signals.statuses = [503] * 5  # every attempt of the first signalling invocation
+    update = update_event(arn, props, WaitConditionHandle=NEW_HANDLE)
+
+    invocations = world.lam.run(update)
+
+    answers = [b for b in world.sink.bodies if b["RequestId"] == update["RequestId"]]
+    assert [a["Status"] for a in answers] == ["SUCCESS"], "CloudFormation heard once"
+    assert world.signals.urls[-1] == NEW_HANDLE
+    assert world.signals.bodies[-1] == {**world.signals.bodies[-1], "Status": "SUCCESS"}
+    retried = [i for i in invocations if i.attempt > 1]
+    assert retried and all(i.hop > 1 for i in retried), "Lambda retries the answered hop"
+
+
+def test_a_signal_refused_after_the_early_answer_reaches_the_handle_not_cloudformation(
+    world: World,
+) -> None:
+    world.lam.destination = lambda record: answer(world, record)
+    world.issue_after(300)  # in the hop that answered early
+    world.signals.statuses = [503] * 15  # every attempt of every delivery
+    event = make_event(DomainName="example.com", WaitConditionHandle=WAIT_HANDLE)
+
+    run_chain(world, event)
+
+    assert [b["Status"] for b in world.sink.bodies] == ["SUCCESS"], "CloudFormation heard once"
+    [record] = world.lam.given_up
+    assert record["requestPayload"][RELAY_KEY]["Memo"]["Answered"] is True
+    assert world.signals.urls[-1] == WAIT_HANDLE
+    assert world.signals.bodies[-1]["Status"] == "FAILURE"
+    assert "Lambda gave up" in world.signals.bodies[-1]["Reason"]
+
+
+def test_a_refused_hand_off_after_the_answer_signals_and_never_fails_the_answering_invocation(
+    world: World,
+) -> None:
+    world.hooks["lambda.Invoke"] = lambda params: error_answer(
+        "AccessDeniedException", "not allowed", 403
+    )
+    event = make_event(DomainName="example.com", WaitConditionHandle=WAIT_HANDLE)
+
+    invocations = world.lam.run(event)
+
+    assert [i.outcome for i in invocations] == ["returned"], "no retry of the answered event"
+    assert [b["Status"] for b in world.sink.bodies] == ["SUCCESS"]
+    [signal] = world.signals.bodies
+    assert signal["Status"] == "FAILURE" and "re-invoke" in signal["Reason"]
+
+
+def test_a_handle_the_provider_does_not_signal_fails_the_hop_loudly(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = make_event(DomainName="example.com", WaitConditionHandle=WAIT_HANDLE)
+    run_until_answered(world, event)
+    [payload] = world.lam.queue
+    world.lam.queue.clear()
+    bad = WAIT_HANDLE.replace("amazonaws.com", "amazonaws.example")
+    payload["ResourceProperties"]["WaitConditionHandle"] = bad
+
+    with caplog.at_level(logging.INFO), pytest.raises(UnsafeResponseURLError):
+        world.lam.invoke(payload)
+
+    assert any(
+        r.levelno == logging.ERROR and "Refusing to signal" in r.getMessage()
+        for r in caplog.records
+    )
+    assert world.signals.bodies == [] and len(world.sink.bodies) == 1
+    with caplog.at_level(logging.INFO), pytest.raises(UnsafeResponseURLError):
+        answer(world, destination_record(payload, error=RuntimeError("refused")))
+    assert world.signals.bodies == [] and len(world.sink.bodies) == 1
+
+
+def test_the_responder_of_an_answered_hop_left_to_signal_names_its_certificate(
+    world: World,
+) -> None:
+    arn, props = create(world, DomainName="example.com", WaitConditionHandle=WAIT_HANDLE)
+    world.lam.destination = lambda record: answer(world, record)
+    world.signals.statuses = [503] * 15  # every attempt of every delivery
+    update = update_event(arn, props, WaitConditionHandle=NEW_HANDLE)
+
+    world.lam.run(update)
+
+    answers = [b for b in world.sink.bodies if b["RequestId"] == update["RequestId"]]
+    assert [a["Status"] for a in answers] == ["SUCCESS"]
+    assert world.signals.urls[-1] == NEW_HANDLE
+    assert world.signals.bodies[-1] == {
+        **world.signals.bodies[-1],
+        "Status": "FAILURE",
+        "UniqueId": arn,
+        "Data": arn,
+    }

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from custom_resource.request import mask_url
 from custom_resource.response import Sender
 from tests.conftest import RESPONSE_URL, World, error_answer, make_event
 from tests.lifecycle_helpers import (
@@ -218,15 +219,19 @@ def test_an_event_that_is_not_a_request_is_rejected_without_any_put(
         "http://127.0.0.1:9/x?s=1",
     ],
 )
-def test_unsafe_response_url_is_refused_and_logged_without_a_put(
+def test_unsafe_response_url_is_refused_loudly_without_a_put(
     world: World, url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     event = {**make_event(DomainName="example.com"), "ResponseURL": url}
     with caplog.at_level(logging.INFO):
-        world.lam.run(event)
+        invocations = world.lam.run(event)
     assert world.sink.bodies == []
     assert world.certificates() == []
-    assert "Refusing to answer" in caplog.text
+    assert [i.outcome for i in invocations] == ["error"] * 3, "the invocation fails, visibly"
+    assert {(i.error or {}).get("errorType") for i in invocations} == {"UnsafeResponseURLError"}
+    assert len(world.lam.given_up) == 1, "Lambda hands it to the responder in the end"
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("Refusing to answer" in e and mask_url(url) in e for e in errors)
     assert "s=1" not in caplog.text
 
 

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
+from custom_resource import lifecycle
 from custom_resource.properties import DnsTarget, PropertyError, parse_properties
-from tests.conftest import FUNCTION_ARN, World, make_event
+from tests.conftest import FUNCTION_ARN, WAIT_HANDLE, World, make_event
+from tests.lifecycle_helpers import create, delete_event
 
 ZONE = "Z0123456789ABCDEFGHIJ"
 ROLE = "arn:aws:iam::210987654321:role/dns-writer"
@@ -164,3 +166,51 @@ def test_a_bad_external_id_is_not_echoed() -> None:
         )
     assert "Route53RoleExternalId: the value is not 2-1224 characters" in str(caught.value)
     assert "s3cret" not in str(caught.value)
+
+
+NOT_WHOLE_NUMBERS = ["²", "①", "٣", "3600.0", "9" * 5000, " ", "-5", "0x10"]
+"""Unicode digits that ``str.isdigit`` accepts but ``int`` refuses (or reads), and others."""
+
+
+@pytest.mark.parametrize("key", ["ServiceTimeout", "WaitTimeout"])
+@pytest.mark.parametrize("value", NOT_WHOLE_NUMBERS, ids=lambda v: repr(v[:8]))
+def test_numbers_other_than_ascii_digits_are_rejected_naming_the_property(
+    key: str, value: str
+) -> None:
+    with pytest.raises(PropertyError) as caught:
+        parse(DomainName="example.com", WaitConditionHandle=WAIT_HANDLE, **{key: value})
+    [problem] = caught.value.problems
+    assert problem.startswith(f"{key}: ") and "is not a whole number" in problem
+    assert len(problem) < 200
+
+
+def test_a_create_with_a_unicode_digit_timeout_fails_and_its_rollback_deletes(
+    world: World,
+) -> None:
+    event = make_event(DomainName="example.com", WaitConditionHandle=WAIT_HANDLE, WaitTimeout="²")
+
+    world.lam.run(event)
+    failed = world.sink.last
+    world.lam.run(delete_event(failed["PhysicalResourceId"], event["ResourceProperties"]))
+
+    assert failed["Status"] == "FAILED" and failed["Reason"].startswith("Invalid properties: ")
+    assert "WaitTimeout: '²' is not a whole number" in failed["Reason"]
+    assert world.sink.last["Status"] == "SUCCESS", "the rollback Delete succeeds"
+    assert world.certificates() == []
+
+
+def test_a_delete_deletes_whatever_its_properties_raise(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zone = world.hosted_zone()
+    arn, props = create(world, DomainName="example.com", HostedZoneId=zone)
+
+    def broken(raw: Any) -> Any:
+        raise RuntimeError("a parser bug")
+
+    monkeypatch.setattr(lifecycle, "parse_properties", broken)
+    world.lam.run(delete_event(arn, {**props, "RemoveValidationRecords": "true"}))
+
+    assert world.sink.last == {**world.sink.last, "Status": "SUCCESS", "PhysicalResourceId": arn}
+    assert world.certificates() == []
+    assert len(world.records(zone)) == 1, "without properties, the records are kept"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
@@ -15,7 +16,7 @@ from custom_resource.relay import next_interval
 from custom_resource.relay_state import RELAY_KEY, RELAY_VERSION
 from custom_resource.request import parse_request
 from custom_resource.settings import Settings
-from tests.conftest import FakeContext, World, make_event
+from tests.conftest import FakeContext, World, make_event, signed_url
 from tools.bench.account import throttled_response
 
 
@@ -229,3 +230,51 @@ def test_the_relay_state_carries_its_version(world: World) -> None:
 
     [payload] = world.lam.queue
     assert payload[RELAY_KEY]["Version"] == RELAY_VERSION
+
+
+class _LongestJitter(random.Random):
+    """Every random draw is its upper bound: the start jitter at its longest."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+@pytest.mark.parametrize(
+    ("sent_before", "longest_jitter"),
+    [(3590, False), (3545, False), (3530, True)],
+    ids=["in the last seconds", "in the last minute", "pushed past by the start jitter"],
+)
+def test_a_first_hop_too_late_to_answer_in_time_fails_at_once_requesting_nothing(
+    world: World, sent_before: float, longest_jitter: bool
+) -> None:
+    if longest_jitter:
+        world.runtime.rng = _LongestJitter()
+    signed = world.clock() - sent_before
+    event = make_event(DomainName="example.com")
+    event["ResponseURL"] = signed_url(signed)
+
+    world.lam.run(event)
+
+    [body] = world.sink.bodies
+    assert body["Status"] == "FAILED" and "too late to be answered" in body["Reason"]
+    assert "ServiceTimeout of 3600 s" in body["Reason"]
+    assert world.calls_to("RequestCertificate") == 0 and world.certificates() == []
+    assert world.sink.times[0] - signed < 3600, "answered while CloudFormation still waits"
+
+
+def test_a_first_hop_after_the_deadline_with_time_to_answer_names_what_it_found(
+    world: World,
+) -> None:
+    """A Lambda retry of a first hop that had requested the certificate gives the answer
+    its first delivery gave, naming the certificate (the idempotent request finds it)."""
+    world.runtime.rng = _LongestJitter()
+    signed = world.clock() - 3450  # past the deadline (3420 s), 150 s before the timeout
+    event = make_event(DomainName="example.com")
+    event["ResponseURL"] = signed_url(signed)
+
+    world.lam.run(event)
+
+    [body] = world.sink.bodies
+    [certificate] = world.certificates()
+    assert body["Status"] == "FAILED" and body["PhysicalResourceId"] == certificate.arn
+    assert world.sink.times[0] - signed < 3600

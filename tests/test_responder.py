@@ -19,7 +19,7 @@ from custom_resource.lifecycle import certificate_named_by, physical_id_for
 from custom_resource.progress import Failed
 from custom_resource.request import RELAY_KEY, parse_request
 from custom_resource.responder import Responder
-from custom_resource.response import ResponseNotDeliveredError
+from custom_resource.response import ResponseNotDeliveredError, UnsafeResponseURLError
 from tests.conftest import RESPONSE_URL, FakeContext, World, make_event
 from tests.flaky_put import flaky_sender
 from tests.lifecycle_helpers import (
@@ -185,14 +185,16 @@ def test_a_record_without_a_failed_cloudformation_request_gets_no_answer(
     assert "holds no CloudFormation request" in caplog.text
 
 
-def test_an_unsafe_response_url_gets_no_answer(
+def test_an_unsafe_response_url_gets_no_answer_and_fails_the_responder(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     event = {**make_event(DomainName="example.com"), "ResponseURL": "https://evil.example/x?s=1"}
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO), pytest.raises(UnsafeResponseURLError):
         answer(world, destination_record(event))
     assert world.sink.bodies == []
-    assert "Refusing to answer" in caplog.text and "s=1" not in caplog.text
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("Refusing to answer" in e and "https://evil.example/x?***" in e for e in errors)
+    assert "s=1" not in caplog.text
 
 
 def test_a_response_url_that_fails_fails_the_responder_too(world: World) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from custom_resource.ownership import REPLACES_TAG, TAG_PREFIX
-from tests.conftest import World
+from tests.conftest import World, error_answer
 from tests.lifecycle_helpers import create, rollback_of, update_event
 
 
@@ -220,3 +220,63 @@ def test_update_with_bad_properties_fails_keeping_the_id(world: World) -> None:
     assert world.sink.last["PhysicalResourceId"] == arn
     assert "KeyAlgorithm" in world.sink.last["Reason"]
     assert len(world.certificates()) == 1
+
+
+def refused_first(world: World, operation: str, times: int, code: str, status: int) -> list[str]:
+    """``operation`` answers ``code`` its first ``times`` calls, then as before."""
+    then = world.hooks.get(operation)
+    refusals: list[str] = []
+
+    def hook(params: dict[str, Any]) -> Any:
+        if len(refusals) < times:
+            refusals.append(code)
+            return error_answer(code, "refused for the test", status)
+        return then(params) if then else None
+
+    world.hooks[operation] = hook
+    return refusals
+
+
+def replaced_then_rolled_back(world: World) -> tuple[str, str, dict[str, Any]]:
+    """Create A, replace it by B (SUCCESS): return A, B and the Update to roll back."""
+    arn, props = create(world, DomainName="example.com")
+    world.issue_after(world.clock.elapsed + 60)
+    update = update_event(arn, props, DomainName="example.org")
+    world.lam.run(update)
+    return arn, world.sink.last["PhysicalResourceId"], update
+
+
+@pytest.mark.parametrize(
+    ("operation", "code", "status"),
+    [
+        ("cloudformation.DescribeStacks", "Throttling", 400),
+        ("cloudformation.DescribeStacks", "ServiceUnavailable", 503),
+        ("acm.ListTagsForCertificate", "ThrottlingException", 400),
+    ],
+)
+def test_a_transient_error_deciding_a_rollback_is_retried_not_a_replacement(
+    world: World, operation: str, code: str, status: int
+) -> None:
+    arn, new_arn, update = replaced_then_rolled_back(world)
+    requested = world.calls_to("acm.RequestCertificate")
+    world.stack_status("UPDATE_ROLLBACK_IN_PROGRESS")
+    refusals = refused_first(world, operation, 2, code, status)
+
+    world.lam.run(rollback_of(update, new_arn))
+
+    assert refusals == [code, code]
+    assert world.sink.last["Status"] == "SUCCESS"
+    assert world.sink.last["PhysicalResourceId"] == arn, "returned to the original"
+    assert world.calls_to("acm.RequestCertificate") == requested, "no third certificate"
+
+
+def test_a_stack_the_function_may_not_read_is_assumed_not_rolling_back(world: World) -> None:
+    arn, new_arn, update = replaced_then_rolled_back(world)
+    world.stack_status("UPDATE_ROLLBACK_IN_PROGRESS")
+    refused_first(world, "cloudformation.DescribeStacks", 100, "AccessDenied", 403)
+    world.issue_after(world.clock.elapsed + 60)
+
+    world.lam.run(rollback_of(update, new_arn))
+
+    assert world.sink.last["Status"] == "SUCCESS"
+    assert world.sink.last["PhysicalResourceId"] not in (arn, new_arn), "a new certificate"
