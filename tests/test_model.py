@@ -135,10 +135,13 @@ READS = (
     "acm.ListTagsForCertificate",
     "acm.DescribeCertificate",
 )
-"""The reads the provider's decisions use: each may be throttled."""
+"""The reads the provider's decisions use: each may be throttled. A throttled call fails
+with ThrottlingException as botocore raises it once its own retries are spent."""
 END = "end"
 """A hop that dies at its end: just before it hands off, answers or signals (a timeout)."""
 LOG_GROUP = "/aws/lambda/wait-for-certificate-Function-Model"
+MAX_WAIT = 12 * 3600
+"""A WaitCondition's longest Timeout, the WaitTimeout's default."""
 MAX_INVOCATIONS = 400
 
 
@@ -215,8 +218,9 @@ validations = st.builds(
     outcome=st.sampled_from(["issues", "issues", "fails", "never"]),
     minutes=st.sampled_from([1, 20, 50]),
 )
-wait_timeouts = st.none() | st.sampled_from(["", "3600", "7200", "\u00b2", "\u2460"])
-"""None: no WaitConditionHandle; "": a handle without WaitTimeout (12 hours)."""
+wait_timeouts = st.none() | st.sampled_from(["", "3600", "7200", "\u00b2", "\u2460", "9" * 5000])
+"""None: no WaitConditionHandle; "": a handle without WaitTimeout (12 hours). The last three
+are no whole number of seconds Python reads: the request must fail, its rollback succeed."""
 
 
 @dataclass
@@ -230,15 +234,9 @@ class Faults:
 
     def dies(self, hop: int, point: str) -> bool:
         give_up = self.delivery.give_up
-        return (
-            give_up is not None
-            and give_up.how == "crash"
-            and (give_up.hop, give_up.at)
-            == (
-                hop,
-                point,
-            )
-        )
+        if give_up is None or give_up.how != "crash":
+            return False
+        return give_up.hop == hop and give_up.at == point
 
     def refuses(self, trouble: str) -> bool:
         return self.delivery.give_up is not None and self.delivery.give_up.how == trouble
@@ -433,10 +431,9 @@ class StackModel(RuleBasedStateMachine):
         timeout = int(props.get("ServiceTimeout", 3600))
         self.signed[request_id] = (world.clock(), timeout)
         if opens_wait and "WaitConditionHandle" in props:
-            wait = props.get("WaitTimeout", "43200")
-            self.waits[request_id] = Wait(
-                props["WaitConditionHandle"], int(wait) if wait.isdecimal() else 43200
-            )
+            wait = props.get("WaitTimeout", "")
+            seconds = int(wait) if wait.isdecimal() and len(wait) < 6 else MAX_WAIT
+            self.waits[request_id] = Wait(props["WaitConditionHandle"], seconds)
         late = delivery.late_seconds
         world.clock.advance(late if late >= 0 else timeout + late)
         self._validate({c.arn for c in world.certificates()}, validation)
