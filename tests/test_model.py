@@ -59,6 +59,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -297,6 +298,7 @@ class StackModel(RuleBasedStateMachine):
             op: world.hooks.get(op) for op in (*CRASH_POINTS, *READS)
         }
         base["cloudformation.DescribeStacks"] = self._describe_stacks
+        base["route53.ChangeResourceRecordSets"] = self._delete_of_a_missing_record
         for op in base:
             world.hooks[op] = self._before(op, base[op])
             world.after_hooks[op] = self._after(op)
@@ -364,6 +366,24 @@ class StackModel(RuleBasedStateMachine):
     def _describe_stacks(self, params: dict[str, Any]) -> Any:
         stack = {"StackId": STACK_ID, "StackName": "demo", "StackStatus": self.status}
         return _Ok(), {"Stacks": [stack], "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    def _delete_of_a_missing_record(self, params: dict[str, Any]) -> Any:
+        """Route 53 refuses to DELETE a record set that does not exist with
+        InvalidChangeBatch, where moto answers InvalidInput: answer as Route 53 does."""
+        root = ElementTree.fromstring(params["body"])
+        zone = params["url_path"].split("/hostedzone/")[1].split("/")[0]
+        present = {r["Name"] for r in self.world.records(zone)}
+        for change in root.iter():
+            if not change.tag.endswith("}Change"):
+                continue
+            fields = {element.tag.split("}")[1]: element.text for element in change.iter()}
+            name = str(fields.get("Name", "")).rstrip(".") + "."
+            if fields.get("Action") == "DELETE" and name not in present:
+                message = (
+                    f"Tried to delete resource record set [name='{name}'] but it was not found"
+                )
+                return error_answer("InvalidChangeBatch", f"[{message}]")
+        return None
 
     # Another team's certificates
 
