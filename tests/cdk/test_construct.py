@@ -115,15 +115,30 @@ def test_properties_are_sent_as_the_handler_reads_them(assertions: Template) -> 
 
 
 def test_template_passes_cfn_lint(synthesized: dict[str, Any], tmp_path: Path) -> None:
+    """cfn-lint, with the rules the project ships for Custom::WaitForCertificate."""
     path = tmp_path / "site.json"
     path.write_text(json.dumps(synthesized))
+    rules = Path(__file__).resolve().parents[2] / "wait_for_certificate_lint"
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), str(path)],
+        [
+            str(Path(sys.executable).with_name("cfn-lint")),
+            f"--append-rules={rules}",
+            "--",
+            str(path),
+        ],
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    broken = json.loads(json.dumps(synthesized))  # the rules do run: a typo is caught
+    for body in broken["Resources"].values():
+        if body["Type"] == "Custom::WaitForCertificate":
+            body["Properties"]["DomainNmae"] = body["Properties"].pop("DomainName")
+    path.write_text(json.dumps(broken))
+    command = [str(Path(sys.executable).with_name("cfn-lint")), f"--append-rules={rules}"]
+    caught = subprocess.run([*command, "--", str(path)], capture_output=True, text=True)
+    assert "did you mean DomainName?" in caught.stdout
 
 
 def test_included_provider_is_provider_yaml_with_the_code_as_an_asset(
