@@ -23,8 +23,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import Clients, OutOfHopTimeError, error_code
+from .checks import wait_handle_problem
 from .progress import Done, Failed, Stopped
-from .properties import wait_handle_problem
 from .relay_state import RelayState
 from .request import CfnRequest
 from .settings import Settings

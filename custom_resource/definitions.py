@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import properties
+from .certificates import properties
 
 CERTIFICATE_ATTRIBUTES = (
     "Arn",

@@ -36,20 +36,21 @@ from .background import (
     wait_handle_of,
     watch,
 )
-from .certificate import (
+from .certificates.certificate import (
     CleanUpFailedCreate,
     DeleteCertificate,
     IssueCertificate,
     is_certificate_arn,
 )
-from .ownership import Owner, marker_token, requested_by
-from .progress import Done, Early, Failed, HandedOff, Outcome, Pending, Stopped, Task, WaitOptions
-from .properties import (
+from .certificates.ownership import Owner, marker_token, requested_by
+from .certificates.properties import (
     DEFAULT_SERVICE_TIMEOUT,
     CertificateProperties,
     PropertyError,
     parse_properties,
 )
+from .certificates.update import UpdateCertificate, UpdateInPlace
+from .progress import Done, Early, Failed, HandedOff, Outcome, Pending, Stopped, Task, WaitOptions
 from .relay import LambdaContext, Limits, Relay, lambda_invoker
 from .relay_state import RelayState
 from .request import CfnRequest, mask_url
@@ -62,9 +63,8 @@ from .response import (
     check_response_url,
 )
 from .settings import Settings
-from .update import UpdateCertificate, UpdateInPlace
-from .waiter import WaitFor, wait_for_task
-from .waiter_properties import RESOURCE_TYPE as WAIT_FOR
+from .waiters.waiter import WaitFor, wait_for_task
+from .waiters.waiter_properties import RESOURCE_TYPE as WAIT_FOR
 
 logger = logging.getLogger(__name__)
 

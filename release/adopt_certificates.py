@@ -20,8 +20,8 @@ from typing import Any
 import boto3
 
 from custom_resource.aws import Clients
-from custom_resource.certificate import is_certificate_arn, region_of
-from custom_resource.ownership import RESOURCE_TAG, STACK_TAG, tags_of
+from custom_resource.certificates.certificate import is_certificate_arn, region_of
+from custom_resource.certificates.ownership import RESOURCE_TAG, STACK_TAG, tags_of
 
 RESOURCE_TYPE = "Custom::WaitForCertificate"
 

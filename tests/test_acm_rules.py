@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from custom_resource.acm_rules import MAX_DOMAIN_NAME_OCTETS, acm_rules
-from custom_resource.properties import MAX_USER_TAGS, PropertyError, parse_properties
+from custom_resource.certificates.acm_rules import MAX_DOMAIN_NAME_OCTETS, acm_rules
+from custom_resource.certificates.properties import MAX_USER_TAGS, parse_properties
+from custom_resource.checks import PropertyError
 from tests.conftest import FUNCTION_ARN, World, make_event
 
 RULES = acm_rules()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from custom_resource.aws import Clients
-from custom_resource.ownership import RESOURCE_TAG, STACK_TAG
+from custom_resource.certificates.ownership import RESOURCE_TAG, STACK_TAG
 from release.adopt_certificates import adopt
 from tests.conftest import STACK_ID, World
 from tests.lifecycle_helpers import delete_event

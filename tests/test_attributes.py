@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from custom_resource.certificate import certificate_data
+from custom_resource.certificates.certificate import certificate_data
 from custom_resource.request import parse_request
 from custom_resource.response import KEPT_LONGEST, MAX_BODY_BYTES, Response, build_body
 from tests.conftest import World, make_event

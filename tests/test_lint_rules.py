@@ -17,10 +17,11 @@ from cfnlint.api import lint
 from cfnlint.core import get_rules
 from cfnlint.rules import RulesCollection
 
-from custom_resource.acm_rules import acm_rules
-from custom_resource.certificate import certificate_data
+from custom_resource.certificates.acm_rules import acm_rules
+from custom_resource.certificates.certificate import certificate_data
+from custom_resource.certificates.properties import parse_properties
+from custom_resource.checks import PropertyError
 from custom_resource.definitions import CERTIFICATE_ATTRIBUTES, RESOURCE_TYPES
-from custom_resource.properties import PropertyError, parse_properties
 from wait_for_certificate_lint._template import known_problems
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -71,7 +71,7 @@ from moto import mock_aws
 from moto import settings as moto_settings
 from moto.acm.models import CertBundle
 
-from custom_resource.certificate import REPLACES_TAG
+from custom_resource.certificates.certificate import REPLACES_TAG
 from custom_resource.relay_state import RELAY_KEY, RELAY_VERSION
 from custom_resource.responder import Responder
 from custom_resource.response import ResponseNotDeliveredError

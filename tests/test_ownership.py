@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from custom_resource.lifecycle import physical_id_for
-from custom_resource.ownership import (
+from custom_resource.certificates.ownership import (
     REPLACES_TAG,
     REQUEST_TAG,
     RESOURCE_TAG,
@@ -14,8 +13,9 @@ from custom_resource.ownership import (
     Owner,
     marker_token,
 )
+from custom_resource.certificates.properties import MAX_USER_TAGS
+from custom_resource.lifecycle import physical_id_for
 from custom_resource.progress import Failed
-from custom_resource.properties import MAX_USER_TAGS
 from custom_resource.request import RELAY_KEY, parse_request
 from tests.conftest import STACK_ID, World, error_answer, make_event
 from tests.lifecycle_helpers import create, delete_event, destination_record, update_event

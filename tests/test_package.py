@@ -48,7 +48,7 @@ def test_entries_are_sorted_with_fixed_dates_and_modes(package: Path) -> None:
 def test_holds_the_provider_and_crhelper_only(package: Path) -> None:
     with zipfile.ZipFile(package) as archive:
         names = set(archive.namelist())
-    own = {p.relative_to(ROOT).as_posix() for p in (ROOT / "custom_resource").glob("*.py")}
+    own = {p.relative_to(ROOT).as_posix() for p in (ROOT / "custom_resource").rglob("*.py")}
     assert own <= names
     assert {"crhelper/__init__.py", "crhelper/resource_helper.py"} <= names
     assert "crhelper-2.0.12.dist-info/LICENSE" in names

@@ -5,8 +5,8 @@ from __future__ import annotations
 import botocore.loaders
 import pytest
 
+from custom_resource.checks import wait_handle_problem
 from custom_resource.partitions import DNS_SUFFIXES
-from custom_resource.properties import wait_handle_problem
 from custom_resource.response import UnsafeResponseURLError, check_response_url
 from tests.conftest import World, make_event
 

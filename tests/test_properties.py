@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from custom_resource import lifecycle
-from custom_resource.properties import DnsTarget, PropertyError, parse_properties
+from custom_resource.certificates.properties import DnsTarget, parse_properties
+from custom_resource.checks import PropertyError
 from tests.conftest import FUNCTION_ARN, WAIT_HANDLE, World, make_event
 from tests.lifecycle_helpers import create, delete_event
 

@@ -13,8 +13,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from custom_resource.ownership import STACK_TAG
-from custom_resource.properties import (
+from custom_resource.certificates.ownership import STACK_TAG
+from custom_resource.certificates.properties import (
     DVO_KEYS,
     MAX_WAIT_TIMEOUT,
     TOP_LEVEL,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from custom_resource import responder as responder_module
-from custom_resource.certificate import is_certificate_arn
+from custom_resource.certificates.certificate import is_certificate_arn
 from custom_resource.lifecycle import certificate_named_by, physical_id_for
 from custom_resource.progress import Failed
 from custom_resource.request import RELAY_KEY, parse_request

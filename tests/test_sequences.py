@@ -17,12 +17,12 @@ from custom_resource.aws import (
     HOP_CALL_RESERVE_SECONDS,
     ROLE_REFRESH_SECONDS,
 )
-from custom_resource.certificate import pending_detail
-from custom_resource.properties import parse_properties
+from custom_resource.certificates.certificate import pending_detail
+from custom_resource.certificates.properties import parse_properties
+from custom_resource.certificates.update import matches
 from custom_resource.relay_state import RELAY_KEY
 from custom_resource.request import signed_at
 from custom_resource.settings import Settings
-from custom_resource.update import matches
 from tests.conftest import (
     FUNCTION_ARN,
     RESPONSE_URL,

@@ -23,12 +23,13 @@ from botocore import xform_name
 from cfnlint.decode import cfn_yaml
 
 from custom_resource.background import hop_cap
+from custom_resource.certificates.ownership import REQUEST_TAG, STACK_TAG, TAG_PREFIX
+from custom_resource.certificates.properties import parse_properties
+from custom_resource.checks import MAX_WAIT_TIMEOUT
 from custom_resource.lifecycle import SEND_BUDGET_SECONDS
-from custom_resource.ownership import REQUEST_TAG, STACK_TAG, TAG_PREFIX
-from custom_resource.properties import MAX_WAIT_TIMEOUT, parse_properties
 from custom_resource.responder import LOG_GROUP_VARIABLE
 from custom_resource.settings import Settings
-from custom_resource.waiter_properties import RESOURCE_TYPE, parse_wait_for
+from custom_resource.waiters.waiter_properties import RESOURCE_TYPE, parse_wait_for
 from release import build_zip
 from tests.conftest import WAIT_HANDLE
 
@@ -206,7 +207,7 @@ def allowed(
 
 def called_actions(modules: str = "*.py") -> set[str]:
     """The IAM action of every AWS API the provider code calls, found by scanning it."""
-    source = "\n".join(p.read_text() for p in (ROOT / "custom_resource").glob(modules))
+    source = "\n".join(p.read_text() for p in (ROOT / "custom_resource").rglob(modules))
     methods = set(re.findall(r"\.([a-z_0-9]+)\(", source))
     methods |= set(re.findall(r"\.get_(?:paginator|waiter)\(\s*[\"']([a-z_0-9]+)[\"']", source))
     session = botocore.session.get_session()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from custom_resource.ownership import REPLACES_TAG, TAG_PREFIX
+from custom_resource.certificates.ownership import REPLACES_TAG, TAG_PREFIX
 from tests.conftest import World, error_answer
 from tests.lifecycle_helpers import create, rollback_of, update_event
 

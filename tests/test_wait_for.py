@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from custom_resource.waiter import verdict
-from custom_resource.waiter_properties import RESOURCE_TYPE, expected_value, parse_wait_for
+from custom_resource.waiters.waiter import verdict
+from custom_resource.waiters.waiter_properties import RESOURCE_TYPE, expected_value, parse_wait_for
 from tests.conftest import FUNCTION_ARN, WAIT_HANDLE, World, error_answer, make_event
 from tests.lifecycle_helpers import delete_event, update_event
 

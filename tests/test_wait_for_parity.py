@@ -23,8 +23,8 @@ from botocore.exceptions import WaiterError
 from botocore.waiter import SingleWaiterConfig, Waiter
 from jmespath.exceptions import JMESPathError
 
-from custom_resource.waiter import verdict
-from custom_resource.waiter_properties import _models, parse_wait_for
+from custom_resource.waiters.waiter import verdict
+from custom_resource.waiters.waiter_properties import _models, parse_wait_for
 from tests.conftest import FUNCTION_ARN
 
 SESSION = _models()

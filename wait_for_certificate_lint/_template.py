@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from custom_resource.checks import Problem, PropertyError
 from custom_resource.definitions import RESOURCE_TYPES, ResourceDefinition
-from custom_resource.properties import Problem, PropertyError
 
 UNRESOLVED = "${unresolved}"
 """Stands for a value known only at deploy time; no property check accepts it."""

@@ -37,10 +37,11 @@ def _module(name: str) -> ModuleType:
 
 
 if TYPE_CHECKING:
-    from custom_resource import properties, version
+    from custom_resource import version
+    from custom_resource.certificates import properties
     from release import build_zip
 else:
-    properties = _module("custom_resource.properties")
+    properties = _module("custom_resource.certificates.properties")
     version = _module("custom_resource.version")
     build_zip = _module("release.build_zip")
 

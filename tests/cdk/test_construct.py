@@ -17,7 +17,8 @@ from wait_for_certificate_cdk import WaitForCertificate
 from wait_for_certificate_cdk._template import apply, load
 from wait_for_certificate_cdk.provider import SINGLETON_ID
 
-from custom_resource.properties import PropertyError, parse_properties
+from custom_resource.certificates.properties import parse_properties
+from custom_resource.checks import PropertyError
 from custom_resource.version import provider_version
 from tests.cdk.apps import DNS_ROLE, ZONE_ID, new_stack, service_token_output, site, template
 from tests.conftest import FUNCTION_ARN, World, make_event

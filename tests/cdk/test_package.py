@@ -41,7 +41,7 @@ def test_wheel_carries_the_provider_at_the_providers_version(tmp_path: Path) -> 
     for name in (
         "template/provider.yaml",
         "custom_resource/handler.py",
-        "custom_resource/properties.py",
+        "custom_resource/certificates/properties.py",
         "release/build_zip.py",
         "requirements.txt",
     ):

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from custom_resource.certificate import is_certificate_arn
-from custom_resource.ownership import marker_token
+from custom_resource.certificates.certificate import is_certificate_arn
+from custom_resource.certificates.ownership import marker_token
 from tools.emulator import VirtualClock, load_template
 
 from .cloudformation import StackDriver

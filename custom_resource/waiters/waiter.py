@@ -27,13 +27,13 @@ from botocore.exceptions import ClientError
 from botocore.waiter import AcceptorConfig, NormalizedOperationMethod, is_valid_waiter_error
 from jmespath.exceptions import JMESPathError
 
-from .aws import Clients, error_code, is_transient
-from .background import is_answered
-from .ownership import idempotency_token
-from .progress import Done, Early, Failed, Pending, Progress
-from .properties import Problem, PropertyError
-from .request import CfnRequest
-from .settings import Settings
+from ..aws import Clients, error_code, is_transient
+from ..background import is_answered
+from ..certificates.ownership import idempotency_token
+from ..checks import Problem, PropertyError
+from ..progress import Done, Early, Failed, Pending, Progress
+from ..request import CfnRequest
+from ..settings import Settings
 from .waiter_properties import HOW_TO_WAIT, WaitForProperties, parse_wait_for
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .aws import Clients, error_code
+from ..aws import Clients, error_code
 
 TAG_PREFIX = "WaitForCertificate:"
 STACK_TAG = TAG_PREFIX + "Stack"

@@ -30,18 +30,18 @@ from botocore.exceptions import DataNotFoundError, UnknownServiceError
 from botocore.waiter import AcceptorConfig, SingleWaiterConfig
 from jmespath.exceptions import JMESPathError
 
-from .properties import (
-    _EXTERNAL_ID,
-    _LAMBDA_ARN,
-    _REGION,
-    _ROLE_ARN,
+from ..checks import (
     DEFAULT_SERVICE_TIMEOUT,
+    EXTERNAL_ID,
+    LAMBDA_ARN,
     MAX_WAIT_TIMEOUT,
+    REGION,
+    ROLE_ARN,
+    Checker,
     Problem,
     PropertyError,
-    _Checker,
-    _wait_handle,
-    _whole_number,
+    wait_handle,
+    whole_number,
 )
 
 RESOURCE_TYPE = "Custom::WaitFor"
@@ -174,23 +174,23 @@ def _by_either_case(value: str, names: list[str]) -> str | None:
 
 def parse_wait_for(raw: Mapping[str, Any]) -> WaitForProperties:
     """Parse ResourceProperties; raise PropertyError listing every problem found."""
-    check = _Checker()
+    check = Checker()
     for unknown in sorted(set(raw) - set(TOP_LEVEL)):
         check.fail(unknown, "unknown property" + closest(unknown, list(TOP_LEVEL)))
     if raw.get("ServiceToken") is None:
         check.fail("ServiceToken", "is required")
     else:
-        check.pattern(raw, "ServiceToken", _LAMBDA_ARN, "a Lambda function ARN")
-    timeout = _whole_number(check, raw, "ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)
-    region = check.pattern(raw, "Region", _REGION, "an AWS region such as us-east-1")
-    role = check.pattern(raw, "RoleArn", _ROLE_ARN, "an IAM role ARN")
+        check.pattern(raw, "ServiceToken", LAMBDA_ARN, "a Lambda function ARN")
+    timeout = whole_number(check, raw, "ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)
+    region = check.pattern(raw, "Region", REGION, "an AWS region such as us-east-1")
+    role = check.pattern(raw, "RoleArn", ROLE_ARN, "an IAM role ARN")
     external_id = check.pattern(
-        raw, "RoleExternalId", _EXTERNAL_ID, "2-1224 characters of [\\w+=,.@:/-]", secret=True
+        raw, "RoleExternalId", EXTERNAL_ID, "2-1224 characters of [\\w+=,.@:/-]", secret=True
     )
     if external_id and not role:
         check.fail("RoleExternalId", "is only used with RoleArn")
-    handle = _wait_handle(check, raw)
-    wait_timeout = _whole_number(check, raw, "WaitTimeout", MAX_WAIT_TIMEOUT)
+    handle = wait_handle(check, raw)
+    wait_timeout = whole_number(check, raw, "WaitTimeout", MAX_WAIT_TIMEOUT)
     if raw.get("WaitTimeout") is not None and handle is None:
         check.fail("WaitTimeout", "is only used with WaitConditionHandle")
     allow_write = check.flag(raw, "AllowWriteOperation")
@@ -211,7 +211,7 @@ def parse_wait_for(raw: Mapping[str, Any]) -> WaitForProperties:
     parameters: dict[str, Any] = {}
     if model is not None and operation:
         parameters = _parameters(check, raw, model.operation_model(operation).input_shape)
-    delay = _whole_number(check, raw, "Delay", default_delay, (1, MAX_DELAY))
+    delay = whole_number(check, raw, "Delay", default_delay, (1, MAX_DELAY))
     if check.problems or not service or not operation:
         raise PropertyError(check.problems or [Problem("Service", "is required")])
     return WaitForProperties(
@@ -232,7 +232,7 @@ def parse_wait_for(raw: Mapping[str, Any]) -> WaitForProperties:
     )
 
 
-def _service(check: _Checker, raw: Mapping[str, Any]) -> str | None:
+def _service(check: Checker, raw: Mapping[str, Any]) -> str | None:
     name = check.string(raw, "Service")
     if name is None:
         if "Service" not in raw:
@@ -253,7 +253,7 @@ def _service_model(service: str) -> Any:
 
 
 def _what(
-    check: _Checker, raw: Mapping[str, Any], service: str | None
+    check: Checker, raw: Mapping[str, Any], service: str | None
 ) -> tuple[str | None, str | None, tuple[dict[str, Any], ...], int]:
     """The waiter, its operation, its acceptors and its delay, from either form."""
     named, operation = check.string(raw, "Waiter"), check.string(raw, "Operation")
@@ -287,7 +287,7 @@ def _what(
 
 
 def _operation(
-    check: _Checker, raw: Mapping[str, Any], model: Any, operation: str, waiter: str | None
+    check: Checker, raw: Mapping[str, Any], model: Any, operation: str, waiter: str | None
 ) -> str | None:
     names = list(model.operation_names)
     found = _by_either_case(operation, names)
@@ -320,7 +320,7 @@ def expected_value(text: Any, matcher: str | None) -> Any:
     return value
 
 
-def _acceptors(check: _Checker, raw: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+def _acceptors(check: Checker, raw: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
     entries = check.items(raw, "Acceptors", MAX_ACCEPTORS)
     if raw.get("Acceptors") is not None and not entries and isinstance(raw["Acceptors"], list):
         check.fail("Acceptors", "needs at least one acceptor")
@@ -330,7 +330,7 @@ def _acceptors(check: _Checker, raw: Mapping[str, Any]) -> tuple[dict[str, Any],
     return tuple(a for a in accepted if a)
 
 
-def _acceptor(check: _Checker, entry: Any, where: str) -> dict[str, Any] | None:
+def _acceptor(check: Checker, entry: Any, where: str) -> dict[str, Any] | None:
     """One acceptor in botocore's form, or None (its problems recorded)."""
     if not isinstance(entry, dict):
         check.fail(where, f"must be an object, got {type(entry).__name__}")
@@ -367,7 +367,7 @@ def _acceptor(check: _Checker, entry: Any, where: str) -> dict[str, Any] | None:
 
 
 def _one_of(
-    check: _Checker, keys: Mapping[str, Any], key: str, allowed: tuple[str, ...], where: str
+    check: Checker, keys: Mapping[str, Any], key: str, allowed: tuple[str, ...], where: str
 ) -> str | None:
     value = keys.get(key)
     if not isinstance(value, str):
@@ -382,7 +382,7 @@ def _one_of(
     return found
 
 
-def _jmespath(check: _Checker, value: Any, where: str, required: bool = False) -> str | None:
+def _jmespath(check: Checker, value: Any, where: str, required: bool = False) -> str | None:
     if not isinstance(value, str) or not value.strip():
         if required or value is not None:
             check.fail(where, "must be a JMESPath expression")
@@ -396,7 +396,7 @@ def _jmespath(check: _Checker, value: Any, where: str, required: bool = False) -
     return value
 
 
-def _outputs(check: _Checker, raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+def _outputs(check: Checker, raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     value = raw.get("Outputs")
     if value is None:
         return ()
@@ -423,7 +423,7 @@ _SCALARS = {
 }
 
 
-def _parameters(check: _Checker, raw: Mapping[str, Any], shape: Any) -> dict[str, Any]:
+def _parameters(check: Checker, raw: Mapping[str, Any], shape: Any) -> dict[str, Any]:
     value = raw.get("Parameters", {})
     if shape is None:
         if value:
@@ -438,7 +438,7 @@ def _parameters(check: _Checker, raw: Mapping[str, Any], shape: Any) -> dict[str
     return {}
 
 
-def _typed(check: _Checker, value: Any, shape: Any, where: str) -> Any:
+def _typed(check: Checker, value: Any, shape: Any, where: str) -> Any:
     """``value`` typed by ``shape`` (CloudFormation's strings to numbers and booleans);
     member names are checked at every level."""
     kind = shape.type_name

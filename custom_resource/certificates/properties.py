@@ -1,7 +1,8 @@
-"""Resource properties parsed and checked into a typed object.
+"""The properties of ``Custom::WaitForCertificate``, parsed and checked into a typed object.
 
-CloudFormation sends every scalar as a string. Every problem found is reported at once,
-each naming its property, so a user fixes the template in one go; nothing here calls AWS.
+Every problem found is reported at once, each naming its property (``checks.py``);
+nothing here calls AWS. What ACM itself would refuse is refused here first, from
+botocore's model of ACM (``acm_rules.py``).
 """
 
 from __future__ import annotations
@@ -9,34 +10,29 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, cast
-from urllib.parse import urlsplit
+from typing import Any, Literal, cast
 
+from ..checks import (
+    DEFAULT_SERVICE_TIMEOUT,
+    EXTERNAL_ID,
+    LAMBDA_ARN,
+    MAX_WAIT_TIMEOUT,
+    REGION,
+    ROLE_ARN,
+    Checker,
+    PropertyError,
+    wait_handle,
+    whole_number,
+)
 from .acm_rules import MAX_DOMAIN_NAME_OCTETS, StringRule, acm_rules
 from .ownership import PROVIDER_TAGS, TAG_PREFIX
-from .partitions import SUFFIX_PATTERN
 
 ValidationMethod = Literal["DNS", "EMAIL"]
 KeyAlgorithm = Literal["RSA_2048", "EC_prime256v1", "EC_secp384r1"]
 Transparency = Literal["ENABLED", "DISABLED"]
 Export = Literal["ENABLED", "DISABLED"]
 
-DEFAULT_SERVICE_TIMEOUT = 3600
-MAX_SERVICE_TIMEOUT = 3600
-"""CloudFormation's longest ServiceTimeout of a custom resource (1 hour)."""
-MAX_WAIT_TIMEOUT = 43200
-"""The longest Timeout of an ``AWS::CloudFormation::WaitCondition`` (12 hours)."""
-
-_PARTITION = r"arn:aws(?:-[a-z]+)*"
-_WAIT_HANDLE_HOST = re.compile(
-    rf"^cloudformation-waitcondition-([a-z0-9-]+)\.s3(?:[.-]([a-z0-9-]+))?\.{SUFFIX_PATTERN}$"
-)
 _ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")
-_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
-_ROLE_ARN = re.compile(rf"^{_PARTITION}:iam::\d{{12}}:role/[\w+=,.@/-]{{1,512}}$")
-_LAMBDA_ARN = re.compile(rf"^{_PARTITION}:lambda:[a-z0-9-]+:\d{{12}}:function:[\w-]+(:[\w$-]+)?$")
-_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
-
 TOP_LEVEL = (
     "ServiceToken",
     "ServiceTimeout",
@@ -64,32 +60,6 @@ MAX_USER_TAGS = acm_rules().max_tags - len(PROVIDER_TAGS)
 TAG_KEYS = ("Key", "Value")
 ENTRY_KEYS = {"DomainValidationOptions": DVO_KEYS, "Tags": TAG_KEYS}
 """The keys each entry of a list property may have."""
-NUMBER_RANGES = {"ServiceTimeout": (1, MAX_SERVICE_TIMEOUT), "WaitTimeout": (1, MAX_WAIT_TIMEOUT)}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem with the properties, at ``where`` (``Tags[2].Key``, say).
-
-    ``involves`` names the other properties a problem of their relation depends on, so a
-    template checker that cannot know them (an intrinsic function) can leave it out.
-    """
-
-    where: str
-    text: str
-    involves: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.text}"
-
-
-class PropertyError(ValueError):
-    """One or more properties are invalid; the message names each one and the problem."""
-
-    def __init__(self, found: list[Problem]) -> None:
-        self.found = found
-        self.problems = [str(problem) for problem in found]
-        super().__init__("Invalid properties: " + "; ".join(self.problems))
 
 
 @dataclass(frozen=True)
@@ -138,56 +108,8 @@ class CertificateProperties:
         return dict(self.dns_targets).get(name)
 
 
-T = TypeVar("T")
-
-
-class _Checker:
-    """Collects problems while each property is parsed, so all are reported together."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def fail(self, where: str, problem: str, involves: tuple[str, ...] = ()) -> None:
-        self.problems.append(Problem(where, problem, involves))
-
-    def string(
-        self, raw: Mapping[str, Any], key: str, where: str | None = None, strip: bool = True
-    ) -> str | None:
-        """A string value; names, ids and enum values are normalised (whitespace around
-        them dropped), tag text is kept as given (spaces are legal in ACM tags)."""
-        value = raw.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            self.fail(where or key, f"must be a string, got {type(value).__name__}")
-            return None
-        return value.strip() if strip else value
-
-    def pattern(
-        self,
-        raw: Mapping[str, Any],
-        key: str,
-        regex: re.Pattern[str],
-        what: str,
-        where: str = "",
-        secret: bool = False,
-    ) -> str | None:
-        """A string matching ``regex``; a ``secret`` value is never echoed in the reason."""
-        value = self.string(raw, key, where or key)
-        if value is not None and not regex.match(value):
-            shown = "the value" if secret else repr(value[:100])
-            self.fail(where or key, f"{shown} is not {what}")
-            return None
-        return value
-
-    def choice(self, raw: Mapping[str, Any], key: str, allowed: tuple[T, ...]) -> T | None:
-        value = self.string(raw, key)
-        if value is None:
-            return None
-        if value not in allowed:
-            self.fail(key, f"{value[:100]!r} is not one of {', '.join(map(str, allowed))}")
-            return None
-        return next(a for a in allowed if a == value)
+class _Checker(Checker):
+    """The toolkit, and the checks of names and of ACM's string rules."""
 
     def domain(self, value: Any, where: str) -> str | None:
         """A name as ACM's DomainNameString allows it; surrounding whitespace is dropped
@@ -225,34 +147,6 @@ class _Checker:
             return None
         return value
 
-    def items(self, raw: Mapping[str, Any], key: str, limit: int) -> list[Any]:
-        value = raw.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.fail(key, f"must be a list, got {type(value).__name__}")
-            return []
-        if len(value) > limit:
-            self.fail(key, f"has {len(value)} entries; at most {limit} are allowed")
-        return value
-
-    def mapping(self, value: Any, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.fail(where, f"must be an object, got {type(value).__name__}")
-            return {}
-        for unknown in sorted(set(value) - set(allowed)):
-            self.fail(f"{where}.{unknown}", f"unknown key; allowed: {', '.join(allowed)}")
-        return value
-
-    def flag(self, raw: Mapping[str, Any], key: str) -> bool:
-        value = raw.get(key)
-        if value is None or isinstance(value, bool):
-            return bool(value)
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
-        self.fail(key, f"{_shown(value)} is not 'true' or 'false'")
-        return False
-
 
 def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
     """Parse ResourceProperties; raise PropertyError listing every problem found."""
@@ -263,8 +157,8 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
     for key in REQUIRED:
         if raw.get(key) is None:
             check.fail(key, "is required")
-    check.pattern(raw, "ServiceToken", _LAMBDA_ARN, "a Lambda function ARN")
-    timeout = _whole_number(check, raw, "ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)
+    check.pattern(raw, "ServiceToken", LAMBDA_ARN, "a Lambda function ARN")
+    timeout = whole_number(check, raw, "ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)
 
     domain = None
     if raw.get("DomainName") is not None:
@@ -289,11 +183,11 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
         check.string(raw, "CertificateAuthorityArn"), rules.ca_arn, "CertificateAuthorityArn"
     )
     zone = _zone(check, raw, "HostedZoneId", "HostedZoneId")
-    role = check.pattern(raw, "Route53RoleArn", _ROLE_ARN, "an IAM role ARN")
+    role = check.pattern(raw, "Route53RoleArn", ROLE_ARN, "an IAM role ARN")
     external_id = check.pattern(
         raw,
         "Route53RoleExternalId",
-        _EXTERNAL_ID,
+        EXTERNAL_ID,
         "2-1224 characters of [\\w+=,.@:/-]",
         secret=True,
     )
@@ -321,7 +215,7 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
             )
         option_zone = _zone(check, option, "HostedZoneId", f"{where}.HostedZoneId")
         option_role = check.pattern(
-            option, "Route53RoleArn", _ROLE_ARN, "an IAM role ARN", f"{where}.Route53RoleArn"
+            option, "Route53RoleArn", ROLE_ARN, "an IAM role ARN", f"{where}.Route53RoleArn"
         )
         mail = option.get("ValidationDomain")
         if mail is not None:
@@ -367,13 +261,13 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
         )
 
     tags = _tags(check, raw)
-    region = check.pattern(raw, "Region", _REGION, "an AWS region such as us-east-1")
+    region = check.pattern(raw, "Region", REGION, "an AWS region such as us-east-1")
     key_algorithm = check.choice(raw, "KeyAlgorithm", rules.key_algorithms) or "RSA_2048"
     transparency = check.choice(raw, "CertificateTransparencyLoggingPreference", rules.transparency)
     export = check.choice(raw, "CertificateExport", rules.export)
     remove_records = check.flag(raw, "RemoveValidationRecords")
-    handle = _wait_handle(check, raw)
-    wait_timeout = _whole_number(check, raw, "WaitTimeout", MAX_WAIT_TIMEOUT)
+    handle = wait_handle(check, raw)
+    wait_timeout = whole_number(check, raw, "WaitTimeout", MAX_WAIT_TIMEOUT)
     if raw.get("WaitTimeout") is not None and handle is None:
         check.fail(
             "WaitTimeout",
@@ -401,80 +295,9 @@ def parse_properties(raw: Mapping[str, Any]) -> CertificateProperties:
     )
 
 
-def _whole_number(
-    check: _Checker,
-    raw: Mapping[str, Any],
-    key: str,
-    default: int,
-    bounds: tuple[int, int] | None = None,
-) -> int:
-    """A whole number within ``bounds`` (default: the key's entry in ``NUMBER_RANGES``),
-    given as a JSON number or as ASCII digits.
-
-    Other Unicode digits ('²', '①', '٣') and numbers of any length are refused as such,
-    never passed to ``int()``, which raises on some and takes seconds on others.
-    """
-    value = raw.get(key)
-    if value is None:
-        return default
-    minimum, maximum = bounds or NUMBER_RANGES[key]
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if text.isascii() and text.isdigit() and len(text) <= len(str(maximum)):
-            number = int(text)
-    if number is None or not minimum <= number <= maximum:
-        check.fail(key, f"{_shown(value)} is not a whole number from {minimum} to {maximum}")
-        return default
-    return number
-
-
-def _shown(value: Any) -> str:
-    """A value for a Reason: at most 100 characters of it, whatever its type and size."""
-    try:
-        text = value if isinstance(value, str) else str(value)
-    except ValueError:  # an integer too long to print
-        return "a number too long to show"
-    return repr(text[:100])
-
-
 def _is_name_or_parent(domain: str, name: str) -> bool:
     base = name.removeprefix("*.")
     return base == domain or base.endswith("." + domain)
-
-
-def wait_handle_problem(url: str) -> str | None:
-    """Why ``url`` is not a WaitCondition handle CloudFormation made, or None.
-
-    A handle is a pre-signed https URL on CloudFormation's wait-condition bucket of a
-    region (``cloudformation-waitcondition-<region>``, path-style host forms included, in
-    any AWS partition: ``partitions.py``); the function PUTs to it, so nothing else is
-    accepted.
-    """
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    match = _WAIT_HANDLE_HOST.match(host)
-    if parts.scheme != "https" or parts.port not in (None, 443) or match is None:
-        return "is not https on CloudFormation's wait-condition bucket host"
-    if match.group(2) and match.group(2) != match.group(1):
-        return "names two different regions in its host"
-    if not parts.query:
-        return "is not pre-signed (it has no query)"
-    return None
-
-
-def _wait_handle(check: _Checker, raw: Mapping[str, Any]) -> str | None:
-    """The handle is a credential: a rejection never echoes it."""
-    url = check.string(raw, "WaitConditionHandle")
-    if url is None:
-        return None
-    problem = wait_handle_problem(url)
-    if problem:
-        check.fail("WaitConditionHandle", f"the value {problem}")
-        return None
-    return url
 
 
 def _zone(check: _Checker, raw: Mapping[str, Any], key: str, where: str) -> str | None:

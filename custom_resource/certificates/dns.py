@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .aws import error_code
+from ..aws import error_code
 from .properties import DnsTarget
 
 TTL_SECONDS = 300

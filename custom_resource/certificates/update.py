@@ -25,7 +25,9 @@ from typing import Any, Literal, cast
 
 from botocore.exceptions import ClientError
 
-from .aws import Clients, is_access_denied
+from ..aws import Clients, is_access_denied
+from ..progress import Done, Early, Failed, Pending, Progress, Task
+from ..request import CfnRequest
 from .certificate import (
     TERMINAL_STATUSES,
     IssueCertificate,
@@ -38,9 +40,7 @@ from .certificate import (
 )
 from .dns import change_records, plan_changes, records_by_domain
 from .ownership import REPLACES_TAG, TAG_PREFIX, Owner, owned_by, tags_of
-from .progress import Done, Early, Failed, Pending, Progress, Task
 from .properties import CertificateProperties, PropertyError, parse_properties
-from .request import CfnRequest
 
 logger = logging.getLogger(__name__)
 

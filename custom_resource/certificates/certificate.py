@@ -15,9 +15,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .aws import Clients, error_code
-from .background import is_answered
-from .definitions import CERTIFICATE_ATTRIBUTES as ATTRIBUTES
+from ..aws import Clients, error_code
+from ..background import is_answered
+from ..definitions import CERTIFICATE_ATTRIBUTES as ATTRIBUTES
+from ..progress import Done, Early, Failed, Pending, Progress, Stopped
 from .dns import ValidationRecord, change_records, plan_changes, records_by_domain
 from .ownership import (
     REPLACES_TAG,
@@ -27,7 +28,6 @@ from .ownership import (
     requested_by,
     tags_of,
 )
-from .progress import Done, Early, Failed, Pending, Progress, Stopped
 from .properties import CertificateProperties, DnsTarget
 
 logger = logging.getLogger(__name__)
