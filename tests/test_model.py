@@ -26,9 +26,8 @@ requests from another stack, or another resource of this one, name them as their
 PhysicalResourceId in Updates and Deletes.
 
 After every step (each rule runs its stack operation until the stack settles) these hold:
-- every request has exactly one final answer (a duplicate delivery may only repeat it;
-  past the deadline, where a copy that gives up and a later copy that finds the
-  certificate ISSUED race with time, it must at least name the same resource)
+- every request has exactly one final answer (a request delivered twice runs two chains,
+  which may differ in Status but must name the same resource)
   and the responses keep CloudFormation's protocol;
 - every answer arrives within ServiceTimeout of the request's signing time, unless Lambda
   gave up on the request: its retries take minutes, and when the last hop fails the
@@ -276,6 +275,8 @@ class StackModel(RuleBasedStateMachine):
         self.hops: dict[str, int] = {}
         """Per RequestId: the highest hop number any of its invocations ran."""
         self.given_up: set[str] = set()
+        self.duplicated: set[str] = set()
+        """Requests Lambda delivered twice: two chains, each answering on its own."""
         self.waits: dict[str, Wait] = {}
         """Per RequestId: the WaitCondition it opened (12-hour mode)."""
         self.handles = 0
@@ -478,6 +479,8 @@ class StackModel(RuleBasedStateMachine):
         destination runs the responder."""
         world = self.world
         pending: list[tuple[dict[str, Any], int]] = [(event, 0)] * (2 if delivery.duplicate else 1)
+        if delivery.duplicate:
+            self.duplicated.add(event["RequestId"])
         started = len(world.lam.invocations)
         while pending:
             assert len(world.lam.invocations) - started < MAX_INVOCATIONS, "a chain never ends"
@@ -734,17 +737,16 @@ class StackModel(RuleBasedStateMachine):
             signed, timeout = self.signed[request_id]
             late = answered_at - signed
             assert late <= timeout or request_id in self.given_up, f"answered {late:.0f} s late"
-        margin = MODEL_SETTINGS.deadline_margin_seconds
         for body, at in zip(self.world.sink.bodies, self.world.sink.times, strict=True):
             signed, timeout = self.signed[body["RequestId"]]
             first = answers[body["RequestId"]][0]
             if at - signed > timeout:  # later answers reach no one
                 continue
-            if at - signed >= timeout - min(margin, timeout / 10):
-                # Past the deadline, in the margin CloudFormation still listens in, a
-                # duplicate delivery races with time (one copy finds the certificate still
-                # pending and gives up, a later one finds it ISSUED): the resource they name
-                # must agree, so nothing leaks whichever CloudFormation reads first.
+            if body["RequestId"] in self.duplicated:
+                # Two deliveries are two chains, and what happens to one (an upgrade, a
+                # give-up, a poll just before ISSUED) need not happen to the other: they
+                # may differ in Status, never in the resource they name, so nothing leaks
+                # whichever answer CloudFormation acts on (the first it reads).
                 assert body["PhysicalResourceId"] == first["PhysicalResourceId"], (
                     f"two resources: {first} and {body}"
                 )
