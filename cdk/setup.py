@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CDK_PINS = ("aws-cdk-lib", "constructs")
 SYNTH_IMPORTS = ("botocore>=1.34", "PyYAML>=6")
 """What the synth-time checks import: botocore's ACM model (the handler's validation
-rules), PyYAML (template/provider.yaml)."""
+rules) and its service and waiter models (a WaitFor's names; jmespath comes with it),
+PyYAML (template/provider.yaml)."""
 
 sys.path.insert(0, str(ROOT))
 from release import build_zip  # noqa: E402

@@ -4,8 +4,8 @@ Installed from a wheel, they travel inside it (``_provider/``: the handler packa
 package builder, the pinned requirements and ``template/provider.yaml``, copied when the
 wheel is built); in a checkout of the repository they are the repository's own. Either way
 the layout is the same, so the synth-time checks run the handler's own
-``parse_properties`` and the function code is the package ``make build`` makes: nothing
-here is a second copy that could drift.
+``parse_properties`` and ``parse_wait_for``, and the function code is the package
+``make build`` makes: nothing here is a second copy that could drift.
 """
 
 from __future__ import annotations
@@ -39,10 +39,12 @@ def _module(name: str) -> ModuleType:
 if TYPE_CHECKING:
     from custom_resource import version
     from custom_resource.certificates import properties
+    from custom_resource.waiters import waiter_properties
     from release import build_zip
 else:
     properties = _module("custom_resource.certificates.properties")
     version = _module("custom_resource.version")
+    waiter_properties = _module("custom_resource.waiters.waiter_properties")
     build_zip = _module("release.build_zip")
 
 _BUILD_DIR = tempfile.TemporaryDirectory(prefix="wait-for-certificate-cdk-")
@@ -68,4 +70,5 @@ __all__ = [
     "function_zip",
     "properties",
     "version",
+    "waiter_properties",
 ]

@@ -6,33 +6,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import CfnWaitConditionHandle, CustomResource, Duration, Token
+from aws_cdk import CfnWaitConditionHandle, Duration, Token
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
+from ._resource import ProviderResource
 from ._sources import properties
+from ._values import checkable_all, seconds
 from .provider import WaitForCertificateProvider
-
-_PLACEHOLDERS: dict[str, Any] = {
-    "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:placeholder",
-    "DomainName": "placeholder.example.com",
-    "HostedZoneId": "Z0PLACEHOLDER",
-    "Region": "us-east-1",
-    "Route53RoleArn": "arn:aws:iam::123456789012:role/placeholder",
-    "Route53RoleExternalId": "placeholder",
-    "CertificateAuthorityArn": (
-        "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/placeholder"
-    ),
-    "WaitConditionHandle": (
-        "https://cloudformation-waitcondition-us-east-1.s3.amazonaws.com/placeholder?X=1"
-    ),
-    "ValidationDomain": "example.com",
-    "Key": "placeholder",
-    "Value": "placeholder",
-}
-"""A valid stand-in per property, for a value only known at deployment (a token): the
-handler checks it then; the synth-time check judges the rest."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +35,7 @@ class DomainValidationOption:
         return self.hosted_zone.hosted_zone_id if self.hosted_zone else self.hosted_zone_id
 
 
-class WaitForCertificate(Construct):
+class WaitForCertificate(ProviderResource):
     """An ACM certificate, requested in any Region and validated through Route 53, that
     the stack waits for until it is ISSUED: ``certificate`` is usable by CloudFront.
 
@@ -124,8 +106,6 @@ class WaitForCertificate(Construct):
             on first use).
         """
         super().__init__(scope, id)
-        if service_token is not None and provider is not None:
-            raise ValueError("give service_token or provider, not both")
         if hosted_zone is not None and hosted_zone_id is not None:
             raise ValueError("give hosted_zone or hosted_zone_id, not both")
         options = [_option(o) for o in domain_validation_options or ()]
@@ -147,27 +127,20 @@ class WaitForCertificate(Construct):
             "RemoveValidationRecords": remove_validation_records,
             "CertificateExport": certificate_export,
             "WaitConditionHandle": wait_condition_handle.ref if wait_condition_handle else None,
-            "WaitTimeout": _seconds(wait_timeout),
+            "WaitTimeout": seconds(wait_timeout),
         }
         raw = {key: value for key, value in raw.items() if value is not None}
-        check_properties({**raw, "ServiceTimeout": _seconds(service_timeout)})
+        check_properties({**raw, "ServiceTimeout": seconds(service_timeout)})
 
-        self.provider: WaitForCertificateProvider | None = None
-        """The included provider this resource uses (None with ``service_token``)."""
-        if service_token is None:
-            self.provider = provider or WaitForCertificateProvider.of(self)
-            _grant(self.provider, raw, options)
-            service_token = self.provider.service_token
-        self.service_token: str = service_token
-        """The ServiceToken this resource is sent to."""
-        self.resource = CustomResource(
-            self,
-            "Resource",
-            service_token=self.service_token,
-            resource_type="Custom::WaitForCertificate",
+        self._add_resource(
+            "Custom::WaitForCertificate",
+            raw,
+            service_token=service_token,
+            provider=provider,
             service_timeout=service_timeout,
-            properties={k: _as_sent(v) for k, v in raw.items()},
         )
+        if self.provider is not None:
+            _grant(self.provider, raw, options)
         self.certificate_arn: str = self.resource.ref
         """The certificate's ARN (``Ref``)."""
         self.certificate: acm.ICertificate = acm.Certificate.from_certificate_arn(
@@ -189,37 +162,13 @@ class WaitForCertificate(Construct):
 def check_properties(raw: Mapping[str, Any]) -> properties.CertificateProperties:
     """The handler's ``parse_properties`` on what CloudFormation will send, tokens stood
     in for by valid values; raises its ``PropertyError`` listing every problem."""
-    sent = {key: _checkable(key, value) for key, value in raw.items() if value is not None}
-    sent.setdefault("ServiceToken", _PLACEHOLDERS["ServiceToken"])
+    sent = checkable_all(raw)
     names = [sent["DomainName"], *sent.get("SubjectAlternativeNames", [])]
     if any(Token.is_unresolved(n) for n in [raw.get("DomainName"), *names]):
         # a name known only at deployment may be any of the options' names
         named = [o.get("DomainName") for o in sent.get("DomainValidationOptions", [])]
         sent["SubjectAlternativeNames"] = [*sent.get("SubjectAlternativeNames", []), *named]
     return properties.parse_properties(sent)
-
-
-def _checkable(key: str, value: Any) -> Any:
-    if Token.is_unresolved(value):
-        return _PLACEHOLDERS.get(key, "1") if not isinstance(value, list) else []
-    if isinstance(value, list):
-        return [_checkable(key, v) for v in value]
-    if isinstance(value, dict):
-        return {k: _checkable(k, v) for k, v in value.items()}
-    return _as_sent(value)
-
-
-def _as_sent(value: Any) -> Any:
-    """As CloudFormation sends a value to a custom resource: scalars as strings."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float) and not Token.is_unresolved(value):
-        return str(int(value)) if float(value).is_integer() else str(value)
-    return value
-
-
-def _seconds(duration: Duration | None) -> float | None:
-    return None if duration is None else duration.to_seconds(integral=False)
 
 
 def _option(option: DomainValidationOption) -> dict[str, Any]:

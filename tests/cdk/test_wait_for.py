@@ -1,0 +1,146 @@
+"""WaitFor beside a WaitForCertificate: one provider, the handler's checks at synthesis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
+from wait_for_certificate_cdk import Acceptor, WaitFor, WaitForCertificate
+from wait_for_certificate_cdk.provider import SINGLETON_ID
+
+from custom_resource.checks import PropertyError
+from custom_resource.waiters.waiter_properties import RESOURCE_TYPE, parse_wait_for
+from tests.cdk.apps import ZONE_ID, new_stack, service_token_output, template
+from tests.conftest import FUNCTION_ARN
+
+WAITER_ROLE = "arn:aws:iam::123456789012:role/waiter"
+
+
+@pytest.fixture(scope="module")
+def waits() -> dict[str, Any]:
+    """A stack with a certificate, a WaitFor on an S3 object (literal names) and one with
+    its own acceptors on a bucket of the same stack (a token only known at deployment)."""
+    stack = new_stack()
+    WaitForCertificate(stack, "Cert", domain_name="www.example.com", hosted_zone_id=ZONE_ID)
+    upload = WaitFor(
+        stack,
+        "Upload",
+        service="s3",
+        waiter="object_exists",
+        parameters={"Bucket": "my-bucket", "Key": "ready.flag"},
+        delay=cdk.Duration.seconds(5),
+        role_arn=WAITER_ROLE,
+        outputs={"ETag": "ETag"},
+        service_timeout=cdk.Duration.minutes(30),
+    )
+    bucket = s3.Bucket(stack, "Bucket")
+    job = WaitFor(
+        stack,
+        "JobDone",
+        service="s3",
+        operation="GetObjectTagging",
+        parameters={"Bucket": bucket.bucket_name, "Key": "job"},
+        acceptors=[
+            Acceptor("success", "pathAny", "done", argument="TagSet[].Value"),
+            Acceptor("retry", "error", "NoSuchKey"),
+            {"State": "failure", "Matcher": "status", "Expected": 403},
+        ],
+        delay=30,
+    )
+    return {"stack": stack, "upload": upload, "job": job, "synthesized": template(stack)}
+
+
+@pytest.fixture(scope="module")
+def assertions(waits: dict[str, Any]) -> Template:
+    return Template.from_json(waits["synthesized"])
+
+
+def _wait_fors(assertions: Template) -> dict[str, Any]:
+    found: dict[str, Any] = assertions.find_resources(RESOURCE_TYPE)
+    return found
+
+
+def test_wait_for_uses_the_providers_service_token(assertions: Template) -> None:
+    token = service_token_output(assertions.to_json())
+    wait_fors = _wait_fors(assertions)
+    assert len(wait_fors) == 2
+    assert [body["Properties"]["ServiceToken"] for body in wait_fors.values()] == [token] * 2
+
+
+def test_one_provider_serves_certificates_and_wait_fors(
+    assertions: Template, waits: dict[str, Any]
+) -> None:
+    assertions.resource_count_is("AWS::Lambda::Function", 2)  # the function, the responder
+    [certificate] = assertions.find_resources("Custom::WaitForCertificate").values()
+    assert certificate["Properties"]["ServiceToken"] == service_token_output(assertions.to_json())
+    provider = waits["stack"].node.find_child(SINGLETON_ID)
+    assert waits["upload"].provider is provider
+    assert waits["job"].provider is provider
+
+
+def test_what_is_sent_is_what_the_handler_accepts(assertions: Template) -> None:
+    [upload] = [body for body in _wait_fors(assertions).values() if "Waiter" in body["Properties"]]
+    sent = upload["Properties"]
+    assert sent["Delay"] == "5"
+    assert sent["ServiceTimeout"] == "1800"
+    parsed = parse_wait_for({**sent, "ServiceToken": FUNCTION_ARN})
+    assert (parsed.waiter, parsed.operation, parsed.delay) == ("ObjectExists", "HeadObject", 5)
+    assert parsed.parameters == {"Bucket": "my-bucket", "Key": "ready.flag"}
+    assert (parsed.role_arn, parsed.outputs) == (WAITER_ROLE, (("ETag", "ETag"),))
+
+
+def test_acceptors_are_sent_with_botocores_fields(assertions: Template) -> None:
+    [job] = [body for body in _wait_fors(assertions).values() if "Acceptors" in body["Properties"]]
+    sent = job["Properties"]
+    assert sent["Acceptors"] == [
+        {
+            "State": "success",
+            "Matcher": "pathAny",
+            "Argument": "TagSet[].Value",
+            "Expected": "done",
+        },
+        {"State": "retry", "Matcher": "error", "Expected": "NoSuchKey"},
+        {"State": "failure", "Matcher": "status", "Expected": 403},
+    ]
+    assert sent["Delay"] == "30"
+    assert set(sent["Parameters"]["Bucket"]) == {"Ref"}  # the token, checked at deployment
+
+
+def test_attribute_is_the_outputs_get_att(waits: dict[str, Any], assertions: Template) -> None:
+    upload = waits["upload"]
+    [logical_id] = _wait_fors(assertions).keys() - {
+        name for name, body in _wait_fors(assertions).items() if "Acceptors" in body["Properties"]
+    }
+    resolved = upload.resource.stack.resolve(upload.attribute("ETag"))
+    assert resolved == {"Fn::GetAtt": [logical_id, "ETag"]}
+    assert upload.resource.stack.resolve(upload.get_att("ETag")) == resolved
+    with pytest.raises(ValueError, match="'Etag' is not one of this WaitFor's outputs"):
+        upload.attribute("Etag")
+
+
+def test_a_bad_waiter_name_fails_synthesis_with_the_handlers_message() -> None:
+    stack = new_stack()
+    with pytest.raises(PropertyError) as raised:
+        WaitFor(stack, "Bad", service="s3", waiter="ObjectExist", parameters={"Bucket": "b"})
+    message = str(raised.value)
+    assert "Waiter: 'ObjectExist' is not a waiter of s3 (did you mean 'ObjectExists'?)" in message
+    with pytest.raises(PropertyError, match=r"Parameters.Kee: unknown parameter \(did you mean"):
+        WaitFor(stack, "Typo", service="s3", waiter="ObjectExists", parameters={"Kee": "k"})
+
+
+def test_a_service_token_includes_no_provider() -> None:
+    stack = new_stack()
+    wait = WaitFor(
+        stack,
+        "Elsewhere",
+        service="s3",
+        waiter="BucketExists",
+        parameters={"Bucket": "b"},
+        role_arn=WAITER_ROLE,
+        service_token=cdk.Fn.import_value("wait-for-certificate-ServiceToken"),
+    )
+    assert wait.provider is None
+    assert stack.node.try_find_child(SINGLETON_ID) is None
