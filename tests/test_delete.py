@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import World, make_event
-from tests.lifecycle_helpers import create, delete_event
+from tests.lifecycle_helpers import crash_once, create, delete_event, deliver_until_done
 
 
 def test_an_id_that_is_not_a_certificate_arn_succeeds_without_aws_calls(world: World) -> None:
@@ -143,3 +143,38 @@ def test_opt_in_removal_waits_for_release_first(world: World) -> None:
 
     assert world.sink.last["Status"] == "SUCCESS"
     assert world.certificates() == [] and world.records(zone) == []
+
+
+def test_a_delete_retried_after_deleting_its_certificate_still_removes_the_records(
+    world: World,
+) -> None:
+    """The invocation died right after DeleteCertificate; Lambda's retry finds the
+    certificate gone, so ACM cannot name its records any more: the zone does."""
+    zone = world.hosted_zone()
+    unrelated = {
+        "Name": "_0123456789abcdef0123456789abcdef.other.example.com.",
+        "Type": "CNAME",
+        "TTL": 300,
+        "ResourceRecords": [{"Value": "_x.acm-validations.aws."}],
+    }
+    world.route53().change_resource_record_sets(
+        HostedZoneId=zone,
+        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": unrelated}]},
+    )
+    arn, props = create(
+        world,
+        DomainName="example.com",
+        SubjectAlternativeNames=["*.example.com"],
+        HostedZoneId=zone,
+        RemoveValidationRecords="true",
+    )
+    assert len(world.records(zone)) == 2
+    crash_once(world, "acm.DeleteCertificate", after=True)
+
+    assert deliver_until_done(world, delete_event(arn, props)) == 1
+
+    assert world.sink.last["Status"] == "SUCCESS"
+    assert world.certificates() == []
+    assert [r["Name"] for r in world.records(zone)] == [unrelated["Name"]], (
+        "only the record of this certificate's names goes"
+    )

@@ -19,7 +19,13 @@ from ..aws import Clients, error_code
 from ..background import is_answered
 from ..definitions import CERTIFICATE_ATTRIBUTES as ATTRIBUTES
 from ..progress import Done, Early, Failed, Pending, Progress, Stopped
-from .dns import ValidationRecord, change_records, plan_changes, records_by_domain
+from .dns import (
+    ValidationRecord,
+    change_records,
+    find_validation_record,
+    plan_changes,
+    records_by_domain,
+)
 from .ownership import (
     REPLACES_TAG,
     Owner,
@@ -229,7 +235,11 @@ class DeleteCertificate:
         region = region_of(self.arn)
         if not memo.get("Owned"):
             tags = tags_of(self.clients, region, self.arn)
-            if tags is None:
+            if tags is None:  # gone: maybe deleted by this request before it crashed
+                records = memo.get("Records")
+                if records is None and self.props and self.props.remove_validation_records:
+                    records = self._records_to_remove()
+                remove_unshared_records(self.clients, region, records or [])
                 return Done(self.arn)
             if not owned_by(tags, self.stack_id):
                 return Done(self.arn, reason=left_alone(self.arn, self.stack_id))
@@ -251,16 +261,19 @@ class DeleteCertificate:
     def _records_to_remove(self) -> list[dict[str, Any]]:
         assert self.props is not None
         certificate = describe_if_exists(self.clients, self.arn)
-        if certificate is None:
-            return []
-        records = records_by_domain(certificate)
+        records = records_by_domain(certificate) if certificate else {}
         entries: dict[tuple[DnsTarget, str], dict[str, Any]] = {}
         for name, target in self.props.dns_targets:
-            record = records.get(name)
+            record = records.get(name) if certificate else self._in_zone(name, target)
             if record is not None:
                 entry = {"Domain": name, **dataclasses.asdict(target), **dataclasses.asdict(record)}
                 entries.setdefault((target, record.name), entry)
         return list(entries.values())
+
+    def _in_zone(self, name: str, target: DnsTarget) -> ValidationRecord | None:
+        """The certificate is gone, so ACM cannot name its record: the zone can."""
+        route53 = route53_for(self.clients)(target)
+        return find_validation_record(route53, target.hosted_zone_id, name)
 
     def _in_use_by(self) -> str:
         certificate = describe_if_exists(self.clients, self.arn)

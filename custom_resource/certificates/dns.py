@@ -6,6 +6,7 @@ writes are UPSERTs de-duplicated by record name, one change batch per hosted zon
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,10 @@ from ..aws import error_code
 from .properties import DnsTarget
 
 TTL_SECONDS = 300
+ACM_VALUE_SUFFIX = ".acm-validations.aws."
+"""Where every DNS validation record of ACM points."""
+MAX_RECORD_PAGES = 3
+"""Pages of a hosted zone read when looking for a name's validation record."""
 
 
 @dataclass(frozen=True)
@@ -103,3 +108,31 @@ def _change(route53: Any, action: str, target: DnsTarget, records: list[Validati
             ],
         },
     )
+
+
+def find_validation_record(route53: Any, zone_id: str, name: str) -> ValidationRecord | None:
+    """The name's ACM validation record as it stands in the zone, or None.
+
+    What a Delete removes when its certificate is gone already (a retried Delete that had
+    deleted it just before it crashed): ACM can no longer say which record it was, but the
+    record's shape can, ``_<32 hex digits>.<name>.`` pointing into ACM's validation domain.
+    Route 53 lists a zone in the order of the names' labels from the right, so the records
+    under ``<name>`` that start with ``_`` come first from ``_.<name>.`` on.
+    """
+    base = name.removeprefix("*.").rstrip(".").lower()
+    shape = re.compile(rf"^_[0-9a-f]{{32}}\.{re.escape(base)}\.$")
+    ask: dict[str, Any] = {"HostedZoneId": zone_id, "StartRecordName": f"_.{base}."}
+    for _ in range(MAX_RECORD_PAGES):
+        page = route53.list_resource_record_sets(**ask)
+        for found in page.get("ResourceRecordSets", []):
+            values = [r.get("Value", "") for r in found.get("ResourceRecords", [])]
+            value = values[0] if len(values) == 1 else ""
+            name_ok = shape.match(str(found.get("Name", "")).lower())
+            if found.get("Type") == "CNAME" and name_ok and value.endswith(ACM_VALUE_SUFFIX):
+                return ValidationRecord(found["Name"], "CNAME", value)
+        if not page.get("IsTruncated"):
+            return None
+        ask = {**ask, "StartRecordName": page["NextRecordName"]}
+        if page.get("NextRecordType"):
+            ask["StartRecordType"] = page["NextRecordType"]
+    return None
