@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import copy
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -18,7 +19,15 @@ from .relay_state import RELAY_KEY, ForeignRelay, MalformedRelayError, RelayStat
 RequestType = Literal["Create", "Update", "Delete"]
 REQUEST_TYPES: tuple[RequestType, ...] = ("Create", "Update", "Delete")
 
-__all__ = ["RELAY_KEY", "CfnRequest", "NotARequestError", "mask_url", "parse_request", "signed_at"]
+__all__ = [
+    "RELAY_KEY",
+    "CfnRequest",
+    "NotARequestError",
+    "idempotency_token",
+    "mask_url",
+    "parse_request",
+    "signed_at",
+]
 
 SIGV2_LIFETIME_SECONDS = 7200
 """A SigV2 ResponseURL's ``Expires`` lies about two hours after CloudFormation signed it."""
@@ -132,3 +141,9 @@ def signed_at(url: str) -> float | None:
     except ValueError:
         return None
     return None
+
+
+def idempotency_token(*parts: str) -> str:
+    """32 word characters, the same for the same parts: a request's identity (ACM's
+    IdempotencyToken is at most 32 word characters) and the digest in physical ids."""
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from custom_resource.certificates.ownership import idempotency_token
+from custom_resource.request import idempotency_token
 from tests.conftest import REGION, STACK_ID, World, make_event
 
 

@@ -11,7 +11,6 @@ gave up on in its first hop, or an Update's replacement.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..aws import Clients, error_code
+from ..request import idempotency_token
 
 TAG_PREFIX = "WaitForCertificate:"
 STACK_TAG = TAG_PREFIX + "Stack"
@@ -42,11 +42,6 @@ KEY_TYPES = (
 """ListCertificates returns RSA_1024 and RSA_2048 certificates only, unless asked for more."""
 
 _MARKER = re.compile(r"-create-failed-([0-9a-f]{32})$")
-
-
-def idempotency_token(*parts: str) -> str:
-    """ACM's IdempotencyToken: 32 word characters, the same for the same request."""
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

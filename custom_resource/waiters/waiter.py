@@ -29,10 +29,9 @@ from jmespath.exceptions import JMESPathError
 
 from ..aws import Clients, error_code, is_transient
 from ..background import is_answered
-from ..certificates.ownership import idempotency_token
 from ..checks import Problem, PropertyError
 from ..progress import Done, Early, Failed, Pending, Progress
-from ..request import CfnRequest
+from ..request import CfnRequest, idempotency_token
 from ..settings import Settings
 from .waiter_properties import HOW_TO_WAIT, WaitForProperties, parse_wait_for
 
