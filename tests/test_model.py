@@ -70,7 +70,7 @@ from moto import mock_aws
 from moto import settings as moto_settings
 from moto.acm.models import CertBundle
 
-from custom_resource.certificates.certificate import REPLACES_TAG
+from custom_resource.certificates.ownership import REPLACES_TAG, Owner
 from custom_resource.relay_state import RELAY_KEY, RELAY_VERSION
 from custom_resource.responder import Responder
 from custom_resource.response import ResponseNotDeliveredError
@@ -747,9 +747,7 @@ class StackModel(RuleBasedStateMachine):
                 # give-up, a poll just before ISSUED) need not happen to the other: they
                 # may differ in Status, never in the resource they name, so nothing leaks
                 # whichever answer CloudFormation acts on (the first it reads).
-                assert body["PhysicalResourceId"] == first["PhysicalResourceId"], (
-                    f"two resources: {first} and {body}"
-                )
+                assert _same_resource(body, first), f"two resources: {first} and {body}"
             else:
                 assert _decision(body) == _decision(first), f"two answers: {first} and {body}"
 
@@ -836,6 +834,16 @@ def _validation_records(certificate: Any) -> dict[str, str]:
     options = certificate.describe()["Certificate"].get("DomainValidationOptions", [])
     records = [o["ResourceRecord"] for o in options if o.get("ResourceRecord")]
     return {r["Name"]: r["Value"] for r in records}
+
+
+def _same_resource(body: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Two answers to one request name the same resource: the same id, or one of them is
+    the request's create-failed marker, whose Delete finds by its tags the certificate
+    the request requested (the one the other answer names)."""
+    if body["PhysicalResourceId"] == other["PhysicalResourceId"]:
+        return True
+    marker = Owner.of(body["StackId"], body["LogicalResourceId"], body["RequestId"]).marker()
+    return marker in (body["PhysicalResourceId"], other["PhysicalResourceId"])
 
 
 def _decision(body: dict[str, Any]) -> tuple[str, str]:
