@@ -18,7 +18,14 @@ from custom_resource.lifecycle import physical_id_for
 from custom_resource.progress import Failed
 from custom_resource.request import RELAY_KEY, parse_request
 from tests.conftest import STACK_ID, World, error_answer, make_event
-from tests.lifecycle_helpers import create, delete_event, destination_record, update_event
+from tests.lifecycle_helpers import (
+    crash_once,
+    create,
+    delete_event,
+    deliver_until_done,
+    destination_record,
+    update_event,
+)
 from tests.test_responder import answer, hop_payload
 
 
@@ -250,3 +257,20 @@ def test_a_zone_the_role_may_not_change_is_named_with_the_parameter_to_set(world
     assert world.sink.last["Status"] == "FAILED"
     assert f"may not change records in hosted zone {zone}" in reason
     assert f"route53:::hostedzone/{zone} to the provider stack's HostedZoneArns" in reason
+
+
+def test_a_marker_delete_retried_after_deleting_the_certificate_still_removes_its_record(
+    world: World,
+) -> None:
+    zone = world.hosted_zone()
+    event = make_event(DomainName="example.com", HostedZoneId=zone, RemoveValidationRecords="true")
+    world.lam.invoke(event)
+    world.lam.queue.clear()  # Lambda gave up on the Create after its first hop
+    marker = physical_id_for(parse_request(event), Failed("gave up"))
+    crash_once(world, "acm.DeleteCertificate", after=True)
+
+    assert deliver_until_done(world, delete_event(marker, event["ResourceProperties"])) == 1
+
+    assert world.sink.last["Status"] == "SUCCESS"
+    assert world.certificates() == []
+    assert world.records(zone) == []

@@ -261,25 +261,35 @@ class DeleteCertificate:
     def _records_to_remove(self) -> list[dict[str, Any]]:
         assert self.props is not None
         certificate = describe_if_exists(self.clients, self.arn)
-        records = records_by_domain(certificate) if certificate else {}
-        entries: dict[tuple[DnsTarget, str], dict[str, Any]] = {}
-        for name, target in self.props.dns_targets:
-            record = records.get(name) if certificate else self._in_zone(name, target)
-            if record is not None:
-                entry = {"Domain": name, **dataclasses.asdict(target), **dataclasses.asdict(record)}
-                entries.setdefault((target, record.name), entry)
-        return list(entries.values())
-
-    def _in_zone(self, name: str, target: DnsTarget) -> ValidationRecord | None:
-        """The certificate is gone, so ACM cannot name its record: the zone can."""
-        route53 = route53_for(self.clients)(target)
-        return find_validation_record(route53, target.hosted_zone_id, name)
+        return validation_records(self.clients, self.props, certificate)
 
     def _in_use_by(self) -> str:
         certificate = describe_if_exists(self.clients, self.arn)
         if certificate is None:
             return "nothing any more (deleted meanwhile)"
         return ", ".join(certificate.get("InUseBy", [])) or "a resource ACM did not name"
+
+
+def validation_records(
+    clients: Clients, props: CertificateProperties, certificate: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """The validation records a certificate of ``props`` has in its zones, one per record.
+
+    ACM names them while the certificate exists; once it is gone (a Delete retried after
+    it had deleted the certificate), the zones do (``dns.find_validation_record``).
+    """
+    records = records_by_domain(certificate) if certificate else {}
+    entries: dict[tuple[DnsTarget, str], dict[str, Any]] = {}
+    for name, target in props.dns_targets:
+        if certificate:
+            record = records.get(name)
+        else:
+            route53 = route53_for(clients)(target)
+            record = find_validation_record(route53, target.hosted_zone_id, name)
+        if record is not None:
+            entry = {"Domain": name, **dataclasses.asdict(target), **dataclasses.asdict(record)}
+            entries.setdefault((target, record.name), entry)
+    return list(entries.values())
 
 
 def left_alone(arn: str, stack_id: str) -> str:
@@ -327,6 +337,10 @@ class CleanUpFailedCreate:
                 deletes[arn] = progress.memo
                 return Pending(progress.detail, {**memo, "Deletes": deletes})
             logger.info("Deleted %s, left by the failed Create %s", arn, self.marker)
+        if not found and self.props.remove_validation_records:
+            # Nothing (any more): this Delete may have deleted it before it crashed.
+            records = validation_records(self.clients, self.props, None)
+            remove_unshared_records(self.clients, self.region, records)
         return Done(self.marker)
 
 
