@@ -101,7 +101,7 @@ test-deep: $(STAMP) ## the model-based test of CloudFormation's sequences, searc
 demo: $(STAMP) ## the whole stack lifecycle on a local AWS emulation; ARGS="--help" for options
 	@$(BIN)/python -m tools.demo $(ARGS)
 
-bench: $(STAMP) ## simulated benchmark, side by side with other ways to wait: tables, bench-results.json, docs/bench.svg; ARGS="--help"
+bench: $(STAMP) ## simulated benchmark over 20 seeds, side by side with other ways to wait (docs/benchmark.md); ARGS="--help"
 	$(BIN)/python -m tools.bench $(ARGS)
 
 # Deployment (see docs/deployment.md and docs/releases.md). `build` writes the function

@@ -15,6 +15,7 @@ physical-id rules live here and only here:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -50,6 +51,7 @@ from .certificates.properties import (
     parse_properties,
 )
 from .certificates.update import UpdateCertificate, UpdateInPlace
+from .pacing import CrowdGauge, pending_in
 from .progress import Done, Early, Failed, HandedOff, Outcome, Pending, Stopped, Task, WaitOptions
 from .relay import LambdaContext, Limits, Relay, lambda_invoker
 from .relay_state import RelayState
@@ -84,9 +86,18 @@ class Runtime:
     sender: Sender | None = None
     invoke: Callable[[str, dict[str, Any]], None] | None = None
     signal_sender: Sender | None = None
+    gauges: dict[str, CrowdGauge] = field(default_factory=dict)
+    """The account's crowd of pending certificates per region, as this execution
+    environment last counted it (``pacing``)."""
 
-    def relay(self) -> Relay:
+    def relay(self, props: WaitOptions | None = None) -> Relay:
+        """The engine; a certificate's wait is paced by the crowd of its region."""
         invoke = self.invoke or lambda_invoker(self.clients.client("lambda"))
+        gauge, count = None, None
+        if isinstance(props, CertificateProperties):
+            region = props.region or self.clients.region
+            gauge = self.gauges.setdefault(region, CrowdGauge(self.settings))
+            count = functools.partial(self._pending, region)
         return Relay(
             self.settings,
             self.clock,
@@ -94,7 +105,12 @@ class Runtime:
             invoke,
             self.rng,
             throttled=lambda: self.clients.throttled_attempts,
+            gauge=gauge,
+            count=count,
         )
+
+    def _pending(self, region: str) -> int:
+        return pending_in(self.clients.acm(region))
 
     def response_sender(self) -> Sender:
         return self.sender or Sender(sleep=self.sleep, rng=self.rng)
@@ -233,7 +249,7 @@ def _wait(
     poll = props.poll_seconds if props else None
     limits = Limits(hop_cap(timeout, hop_seconds, runtime.settings, poll), poll_floor=poll)
     spread = request.request_type == "Create"
-    return runtime.relay().run(request, task, context, timeout, spread, limits=limits)
+    return runtime.relay(props).run(request, task, context, timeout, spread, limits=limits)
 
 
 def _wait_in_background(
@@ -248,7 +264,7 @@ def _wait_in_background(
     assert props is not None
     limits = _background_limits(props, hop_seconds, runtime.settings)
     span = max(props.wait_timeout, props.service_timeout)
-    return runtime.relay().run(request, task, context, span, limits=limits)
+    return runtime.relay(props).run(request, task, context, span, limits=limits)
 
 
 def _end_background(

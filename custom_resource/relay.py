@@ -1,12 +1,15 @@
 """The waiting engine: poll a task, sleep between polls, re-invoke the function in time.
 
-A hop polls at a short, jittered interval that treats ACM throttling as congestion
-(AIMD): a throttled attempt multiplies it, each unthrottled poll shortens it by a
-little, so a lone waiter answers within seconds and many waiters settle under ACM's
-limit without sharing any state. When the Lambda time left would not cover
-the next sleep plus a safety margin, it invokes its own function asynchronously with the
-original event plus a ``RelayState`` and returns without answering. Past the deadline
-(derived from ServiceTimeout) the wait ends in ``Failed`` naming what was still pending.
+A hop polls at a jittered interval. A certificate's wait is paced by the account's crowd
+(``pacing``: how many certificates the account is waiting for, counted right after the
+request, so that all waiters together stay under half of ACM's DescribeCertificate quota)
+and every wait treats throttling as congestion (AIMD): a throttled attempt multiplies the
+interval, up to a cap; each clean poll brings it back. A lone waiter answers within
+seconds, and a thousand stay a good neighbour of the account's other tools without sharing
+any state. When the Lambda time left would not cover the next sleep plus a safety margin,
+it invokes its own function asynchronously with the original event plus a ``RelayState``
+and returns without answering. Past the deadline (derived from ServiceTimeout) the wait
+ends in ``Failed`` naming what was still pending.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from .aws import OutOfHopTimeError, error_code, is_throttling, is_transient
+from .pacing import CrowdGauge, Pace, Pacer
 from .progress import Early, Failed, HandedOff, Outcome, Pending, Task
 from .relay_state import RelayState
 from .request import CfnRequest, signed_at
@@ -81,6 +85,11 @@ class Relay:
     throttled: Callable[[], int] = lambda: 0
     """Throttled HTTP attempts so far of this environment's clients (botocore retries
     them, so the task would not notice): the congestion signal."""
+    gauge: CrowdGauge | None = None
+    """The account's crowd as this execution environment last counted it."""
+    count: Callable[[], int] | None = None
+    """Counts the account's pending certificates (``pacing.pending_in``); None: the wait
+    has no crowd to count (a ``Custom::WaitFor``) and paces by throttling alone."""
 
     def first_state(self, request: CfnRequest, service_timeout: int) -> RelayState:
         """The deadline counts from when CloudFormation signed the ResponseURL, so a first
@@ -124,8 +133,16 @@ class Relay:
         if request.relay is not None:
             self.sleep(self._pause(state.interval, state.deadline))
         floor = max(self.settings.poll_min_seconds, limits.poll_floor or 0.0)
-        memo, interval, detail = state.memo, max(state.interval, floor), "the first step"
+        memo, detail = state.memo, "the first step"
         logged = ""
+        pacer = Pacer.start(
+            self.gauge or CrowdGauge(self.settings),
+            Pace(self.settings, max(state.interval, floor), floor, crowded=bool(self.count)),
+            self.rng,
+            self.clock(),
+            continued=request.relay is not None,
+        )
+        pace, requesting = pacer.pace, first
         while True:
             before = self.throttled()
             try:
@@ -134,22 +151,25 @@ class Relay:
                 if self.clock() >= state.deadline:
                     return self._give_up(state, detail, task, limits)
                 following = replace(state, memo=memo)
-                return self._hand_off(request, task, context, following, interval, limits)
+                return self._hand_off(request, task, context, following, pace.interval, limits)
             except Exception as exc:
                 if not is_transient(exc):
                     raise
                 _log_backoff(exc)
                 progress, congested = Pending(detail, memo), True
             else:
-                congested = self.throttled() > before
+                # A first step's throttling is the request quota's, not the polls'.
+                congested = not requesting and self.throttled() > before
             if isinstance(progress, Early):
                 return replace(
-                    progress, state=replace(state, memo=progress.memo, interval=interval)
+                    progress, state=replace(state, memo=progress.memo, interval=pace.interval)
                 )
             if not isinstance(progress, Pending):
                 return progress
-            memo, detail = progress.memo, progress.detail
-            interval = next_interval(interval, congested, self.settings, floor)
+            memo, detail, requesting = progress.memo, progress.detail, False
+            if self.count and pacer.due(self.clock()):
+                self._count(pacer)
+            interval = pace.step(congested)
             now = self.clock()
             if now >= state.deadline:
                 return self._give_up(state, detail, task, limits)
@@ -181,6 +201,22 @@ class Relay:
         """Start the next hop from ``state`` now, without a step: ``HandedOff``, or
         ``Failed`` when Lambda refused the invocation or the hop cap is reached."""
         return self._hand_off(request, task, context, state, state.interval, limits)
+
+    def _count(self, pacer: Pacer) -> None:
+        """Count the account's crowd; a count is advice, and the wait goes on without it."""
+        assert self.count is not None
+        try:
+            pending = self.count()
+        except OutOfHopTimeError:
+            return
+        except Exception as exc:
+            if is_throttling(exc):
+                pacer.counted(self.clock(), None)
+            else:
+                logger.warning("Cannot count the account's pending certificates: %s", exc)
+                pacer.unavailable(self.clock())
+            return
+        pacer.counted(self.clock(), pending)
 
     def _pause(self, interval: float, deadline: float) -> float:
         """A jittered interval, never past the deadline. A continued hop starts with the
@@ -269,14 +305,6 @@ class Relay:
             )
         logger.info("Handed off to hop %d", following.hop)
         return HandedOff(following.hop)
-
-
-def next_interval(interval: float, congested: bool, settings: Settings, floor: float) -> float:
-    """AIMD on the poll interval: multiply it after a throttled (or failed) step, shorten
-    it by a constant after a clean one, always between ``floor`` and the cap."""
-    if congested:
-        return min(max(settings.poll_max_seconds, floor), interval * settings.poll_backoff)
-    return max(floor, interval - settings.poll_recovery_seconds)
 
 
 def _log_backoff(exc: Exception) -> None:

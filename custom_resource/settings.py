@@ -23,24 +23,39 @@ class Settings:
     """A new certificate request first waits a random 0..this long, so that many resources
     created at once (RequestCertificate: 5 per second per account) spread out."""
     poll_start_seconds: float = 10.0
-    """The interval a wait starts with, before it knows how busy ACM is: 100 waiters
-    created together start at about ACM's 10 DescribeCertificate calls per second, not
-    twice that; still at most 10 s, the lone certificate's worst-case delay."""
-    poll_min_seconds: float = 5.0
-    """Shortest poll interval, where a waiter that ACM does not throttle stays: the
-    worst-case delay between ISSUED and the response of a lone certificate."""
+    """The interval a wait starts with. A certificate's wait counts the account's crowd
+    right after its request (``pacing``): alone, it polls at the floor from its first
+    poll; until a count succeeds, it starts at the cap instead."""
+    poll_min_seconds: float = 4.0
+    """Shortest poll interval, where a lone waiter stays: the worst-case delay between
+    ISSUED and the response of a lone certificate (half of it, typically). Up to about 14
+    waiters together stay within their share of ACM's DescribeCertificate quota at this
+    interval; more are paced longer (``pacing.crowd_floor``)."""
     poll_max_seconds: float = 30.0
-    """Longest poll interval, reached only under throttling: bounds the delay when many
-    waiters share ACM's 10 DescribeCertificate calls per second."""
+    """Longest poll interval of a small crowd. A counted crowd's cap is 1.5 times its
+    paced interval, and before any count, throttling at the cap grows the cap
+    (``pacing.Pace``): a thousand waiters must poll minutes apart."""
     poll_backoff: float = 4.0
     """Throttling is congestion: a step with a throttled attempt multiplies the interval
-    by this (AIMD's multiplicative part). One throttle takes a waiter from the floor to
-    20 s, so the waiters that collided free most of ACM's limit at once."""
+    by this (AIMD's multiplicative part), so the waiters that collided free most of
+    ACM's limit at once."""
     poll_recovery_seconds: float = 0.05
-    """A clean poll shortens the interval by this (AIMD's additive part). Slow on purpose:
-    a waiter that was throttled stays backed off for the rest of an hour's wait, so 100
-    waiters sharing ACM's limit see under 2 % of their attempts throttled; a lone waiter
-    comes down from the start interval to the floor in 100 polls (about 12 min)."""
+    """A clean poll shortens the interval by at least this (AIMD's additive part). Slow
+    on purpose while the crowd is not counted: a waiter that was throttled stays backed
+    off. Once counted, a waiter closes a quarter of the distance to its paced interval
+    per poll (``pacing.next_interval``)."""
+    acm_read_quota_per_second: float = 10.0
+    """The account's DescribeCertificate quota per region (ACM's default; raise it with the
+    account's quota): what every waiter and every other tool of the account share."""
+    acm_read_share: float = 0.4
+    """The part of that quota all waiters together aim at (``pacing.crowd_floor``). Below
+    half on purpose: counts lag a crowd that is still gathering, and waiters that could
+    not count yet poll on estimates, so the aim of 40 % keeps the measured rate under half
+    of the quota; the rest stays for the account's other tools."""
+    crowd_refresh_seconds: float = 300.0
+    """How soon a waiter counts the account's pending certificates again after a first or
+    a growing count (ListCertificates, 1 request per second per account); a steady count
+    is read again only as often as the crowd's share of that quota allows."""
     handoff_margin_seconds: float = 60.0
     """Remaining Lambda time below which a hop re-invokes the function and returns. It
     covers one more AWS call and the hand-off's Invoke, each at its worst case
@@ -79,6 +94,12 @@ class Settings:
             raise ValueError("WFC_POLL_RECOVERY_SECONDS must be > 0 and <= WFC_POLL_MAX_SECONDS")
         if self.log_level not in LOG_LEVELS:
             raise ValueError(f"WFC_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        if self.acm_read_quota_per_second <= 0 or not 0 < self.acm_read_share <= 1:
+            raise ValueError(
+                "WFC_ACM_READ_QUOTA_PER_SECOND must be > 0, WFC_ACM_READ_SHARE in (0, 1]"
+            )
+        if self.crowd_refresh_seconds <= 0:
+            raise ValueError("WFC_CROWD_REFRESH_SECONDS must be > 0")
         if self.handoff_margin_seconds <= 0 or self.deadline_margin_seconds < 0:
             raise ValueError(
                 "WFC_HANDOFF_MARGIN_SECONDS must be > 0, WFC_DEADLINE_MARGIN_SECONDS >= 0"
@@ -98,6 +119,13 @@ class Settings:
             poll_backoff=_number(env, "POLL_BACKOFF", defaults.poll_backoff),
             poll_recovery_seconds=_number(
                 env, "POLL_RECOVERY_SECONDS", defaults.poll_recovery_seconds
+            ),
+            acm_read_quota_per_second=_number(
+                env, "ACM_READ_QUOTA_PER_SECOND", defaults.acm_read_quota_per_second
+            ),
+            acm_read_share=_number(env, "ACM_READ_SHARE", defaults.acm_read_share),
+            crowd_refresh_seconds=_number(
+                env, "CROWD_REFRESH_SECONDS", defaults.crowd_refresh_seconds
             ),
             handoff_margin_seconds=_number(
                 env, "HANDOFF_MARGIN_SECONDS", defaults.handoff_margin_seconds

@@ -11,12 +11,12 @@ import botocore.endpoint
 import pytest
 
 from custom_resource.aws import Clients
+from custom_resource.pacing import CrowdGauge, next_interval
 from custom_resource.progress import HandedOff, Pending
-from custom_resource.relay import next_interval
 from custom_resource.relay_state import RELAY_KEY, RELAY_VERSION
 from custom_resource.request import parse_request
 from custom_resource.settings import Settings
-from tests.conftest import FakeContext, World, make_event, signed_url
+from tests.conftest import FakeContext, World, error_answer, make_event, signed_url
 from tools.bench.account import throttled_response
 
 
@@ -32,25 +32,79 @@ def sleeps_of(world: World) -> list[float]:
     return slept
 
 
-def test_a_lone_waiter_polls_from_the_start_interval_down_to_the_floor(world: World) -> None:
+def polls_of_a_20_minute_wait(world: World, refused: str | None = None) -> list[float]:
+    """The start jitter, then every pause of one certificate's 20-minute wait; its counts
+    of the account's crowd are refused with error ``refused`` when given."""
+    if refused is not None:
+        world.hooks["acm.ListCertificates"] = lambda params: error_answer(refused, refused)
     slept = sleeps_of(world)
     world.issue_after(20 * 60)
     world.lam.run(make_event(DomainName="example.com"))
+    assert world.sink.last["Status"] == "SUCCESS"
+    return slept
+
+
+def test_a_lone_waiter_counts_its_crowd_after_the_request_and_polls_at_the_floor(
+    world: World,
+) -> None:
+    counted: list[float] = []
+    world.hooks["acm.ListCertificates"] = lambda params: counted.append(world.clock())
+    slept = polls_of_a_20_minute_wait(world)
 
     settings = Settings()
     assert 0 <= slept[0] <= settings.start_jitter_seconds, "a new request starts spread out"
     polls = slept[1:]
-    assert settings.poll_start_seconds * 0.7 <= polls[0] <= settings.poll_start_seconds
-    assert max(polls) <= settings.poll_start_seconds, "never throttled, never backed off"
-    floor = polls[-20:]
-    assert len(set(floor)) > 1, "jittered, not a fixed beat"
-    assert settings.poll_min_seconds * 0.75 <= min(floor) <= max(floor) <= settings.poll_min_seconds
+    assert len(set(polls[-20:])) > 1, "jittered, not a fixed beat"
+    assert settings.poll_min_seconds * 0.75 <= min(polls) <= max(polls) <= settings.poll_min_seconds
+    assert 1 <= len(counted) <= 20 * 60 / (0.5 * settings.crowd_refresh_seconds) + 1
+
+
+def test_a_throttled_count_keeps_the_wait_going_paced_for_the_crowd_it_implies(
+    world: World,
+) -> None:
+    """Each throttled count means ListCertificates served others meanwhile: after twenty
+    minutes of them, the waiter paces as one of hundreds (and still answers)."""
+    polls = polls_of_a_20_minute_wait(world, "ThrottlingException")[1:]
+
+    settings = Settings()
+    assert min(polls) >= 0.75 * (settings.poll_max_seconds - 1), "never paced as alone"
+    assert max(polls) > settings.poll_max_seconds, "a crowd implied, polls further apart"
+
+
+def test_a_count_refused_for_another_reason_is_logged_and_says_nothing_of_the_crowd(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    polls = polls_of_a_20_minute_wait(world, "AccessDeniedException")[1:]
+
+    assert max(polls) <= Settings().poll_max_seconds, "no crowd assumed, no back-off"
+    assert "Cannot count the account's pending certificates" in caplog.text
+
+
+def test_a_request_throttled_by_its_own_quota_does_not_back_the_polls_off(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RequestCertificate has its own quota; botocore retried it; the polls are not
+    congested by it."""
+    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=lambda s: None))
+    answers = iter([throttled_response])
+
+    def throttle_once(request: Any, **_: Any) -> Any:
+        answer = next(answers, None)
+        return None if answer is None else answer(request.url)
+
+    world.session.events.register_first("before-send.acm.RequestCertificate", throttle_once)
+    slept = sleeps_of(world)
+    world.issue_after(5 * 60)
+    world.lam.run(make_event(DomainName="example.com"))
+
+    assert world.runtime.clients.throttled_attempts == 1
+    assert slept[1] <= Settings().poll_min_seconds, "the first poll comes at the floor"
     assert world.sink.last["Status"] == "SUCCESS"
 
 
 @pytest.mark.parametrize(
     ("interval", "congested", "expected"),
-    [(5.0, True, 20.0), (10.0, True, 30.0), (30.0, False, 29.95), (5.02, False, 5.0)],
+    [(5.0, True, 20.0), (10.0, True, 30.0), (30.0, False, 29.95), (4.02, False, 4.0)],
 )
 def test_throttling_multiplies_the_interval_and_clean_polls_shorten_it(
     interval: float, congested: bool, expected: float
@@ -78,14 +132,15 @@ def test_a_throttled_attempt_backs_the_next_poll_off_though_botocore_retried_it(
     world: World,
 ) -> None:
     task, slept = ThrottledTask({5}), sleeps_of(world)
-    relay = replace(world.runtime.relay(), throttled=lambda: task.throttled)
+    alone = CrowdGauge(Settings(), pending=1)  # counted: paced at the floor
+    relay = replace(world.runtime.relay(), throttled=lambda: task.throttled, gauge=alone)
     request = parse_request(make_event(DomainName="example.com"))
 
     outcome = relay.run(request, task, FakeContext(world.clock, 900), 3600)
 
     assert isinstance(outcome, HandedOff)
     assert slept[4] >= 3 * slept[3], "the throttled 5th step: about four times longer"
-    assert slept[5] < slept[4], "then shorter again, a little per clean poll"
+    assert slept[5] < slept[4], "then shorter again with each clean poll"
 
 
 def test_clients_count_the_throttled_attempts_botocore_retries(

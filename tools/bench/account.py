@@ -36,8 +36,10 @@ ACM_LIMITS: Mapping[str, int] = {
     "DescribeCertificate": 10,
     "RequestCertificate": 5,
     "DeleteCertificate": 10,
+    "ListCertificates": 1,
 }
-"""ACM's request rates per second, per account and region."""
+"""ACM's request rates per second, per account and region (the same page as
+``world.QUOTAS`` cites)."""
 
 
 @dataclass(frozen=True)

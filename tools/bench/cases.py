@@ -1,39 +1,24 @@
-"""The benchmark's cases and targets: one certificate at a time, then many at once.
+"""The benchmark's runs of the real handler and its targets.
 
-- One certificate validated after 2, 10, 30, 45 and 70 minutes: detection latency (ISSUED
-  to response), Lambda invocations (hops), billed seconds and GB-seconds,
-  DescribeCertificate calls.
-- 100 Creates delivered at the same instant, under ACM's rate limits per account and
-  region: the peak DescribeCertificate attempts and acceptances per simulated second,
-  throttled attempts, and whether every resource got its one SUCCESS.
+- ``run_single``: one certificate, validated after a given time (the real handler).
+- ``run_concurrent``: many at once (the real handler; slow, one seed: ``--resources``).
 """
 
 from __future__ import annotations
 
-import random
 import statistics
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from custom_resource import aws
 from custom_resource.settings import Settings
 from tools.emulator import FunctionConfig, from_template
 
 from .account import ACM_LIMITS, ResourceSpec
 from .pricing import gb_seconds
-from .rows import CrowdRow, StrategyRow
-from .simulate import SimResult, simulate, total_attempts
+from .simulate import SimResult, simulate
 
 SINGLE_MINUTES = (2.0, 10.0, 30.0, 45.0, 70.0)
 """70: beyond CloudFormation's one-hour ServiceTimeout, so the wait must answer FAILED."""
-LONG_WAIT_MINUTES = 45.0
-MAX_HOPS_45_MINUTES = 6
-SINGLE_P50_SECONDS = 5.0
-SINGLE_MAX_SECONDS = 10.0
-"""Detection latency targets of a lone certificate, ISSUED to response."""
-MAX_THROTTLED_PERCENT = 2.0
-"""At most this share of DescribeCertificate attempts may be throttled with 100 waiters."""
 DESCRIBE = "DescribeCertificate"
 REQUEST = "RequestCertificate"
 
@@ -51,6 +36,8 @@ class SingleCase:
     describe_attempts: int
     responded_after_s: float | None
     longest_hop_s: float
+    cold_starts: int = 0
+    """Invocations that started an execution environment (INIT billed since 2025-08-01)."""
 
 
 @dataclass(frozen=True)
@@ -89,34 +76,6 @@ class ConcurrentCase:
     request: OperationLoad
     simulated_s: float
     real_s: float
-
-
-@dataclass(frozen=True)
-class Target:
-    name: str
-    value: float | int | None
-    limit: float | int
-    passed: bool
-
-
-@dataclass
-class BenchReport:
-    settings: dict[str, Any]
-    function: FunctionConfig
-    acm_limits_per_s: dict[str, int]
-    sdk_retries: dict[str, Any]
-    seed: int
-    single: list[SingleCase] = field(default_factory=list)
-    concurrent: list[ConcurrentCase] = field(default_factory=list)
-    targets: list[Target] = field(default_factory=list)
-    side_by_side: list[StrategyRow] = field(default_factory=list)
-    """This provider and its peers, per wait length (``compare.py``)."""
-    crowd: list[CrowdRow] = field(default_factory=list)
-    """The same, with the 'equal' case's resources waiting at once."""
-
-    @property
-    def passed(self) -> bool:
-        return all(t.passed for t in self.targets)
 
 
 def _longest(result: SimResult) -> float:
@@ -163,9 +122,13 @@ def _simulate(specs: Sequence[ResourceSpec], options: RunOptions) -> SimResult:
     )
 
 
-def run_single(minutes: float, options: RunOptions) -> SingleCase:
-    """One Create whose certificate is ISSUED ``minutes`` after the request."""
-    result = _simulate([ResourceSpec("Certificate", "www.example.com", minutes * 60)], options)
+def run_single(
+    minutes: float, options: RunOptions, issue_after_s: float | None = None
+) -> SingleCase:
+    """One Create whose certificate is ISSUED ``minutes`` (or ``issue_after_s`` seconds)
+    after the request."""
+    issue_after = minutes * 60 if issue_after_s is None else issue_after_s
+    result = _simulate([ResourceSpec("Certificate", "www.example.com", issue_after)], options)
     [outcome] = result.resources
     billed = [i.billed_ms for i in outcome.invocations]
     statuses = [status for _, status in outcome.responses]
@@ -181,6 +144,7 @@ def run_single(minutes: float, options: RunOptions) -> SingleCase:
         describe_attempts=result.calls.total(DESCRIBE),
         responded_after_s=outcome.responses[0][0] if outcome.responses else None,
         longest_hop_s=_longest(result),
+        cold_starts=sum(i.cold for i in outcome.invocations),
     )
 
 
@@ -216,132 +180,3 @@ def run_concurrent(
         simulated_s=result.simulated_seconds,
         real_s=result.real_seconds,
     )
-
-
-def evaluate(report: BenchReport, poll_cap: float) -> list[Target]:
-    """The pass/fail targets (docs/benchmark.md), plus how much ACM had to push back.
-
-    Independent waiters cannot keep every single second under ACM's limit (their phases are
-    random); what the engine controls is backing off when throttled, so the share of
-    throttled attempts is the measure of that, next to ACM's accepted peak.
-    """
-    targets: list[Target] = []
-    single = [c.detection_latency_s for c in report.single if c.status == "SUCCESS"]
-    found = [x for x in single if x is not None]
-    p50 = statistics.median(found) if found else None
-    worst = max(found, default=None)
-    targets += [
-        Target(
-            "detection latency p50 (s), single certificate",
-            p50,
-            SINGLE_P50_SECONDS,
-            p50 is not None and p50 <= SINGLE_P50_SECONDS,
-        ),
-        Target(
-            "detection latency max (s), single certificate",
-            worst,
-            SINGLE_MAX_SECONDS,
-            worst is not None and worst <= SINGLE_MAX_SECONDS,
-        ),
-    ]
-    long = [c for c in report.single if c.validation_minutes == LONG_WAIT_MINUTES]
-    if long:
-        targets.append(
-            Target(
-                "hops for a 45-minute validation",
-                long[0].hops,
-                MAX_HOPS_45_MINUTES,
-                long[0].hops <= MAX_HOPS_45_MINUTES and long[0].status == "SUCCESS",
-            )
-        )
-    timeout = report.function.timeout_seconds
-    hops = [c.longest_hop_s for c in report.single] + [c.longest_hop_s for c in report.concurrent]
-    longest = max(hops, default=0.0)
-    targets.append(
-        Target("longest invocation <= Lambda timeout (s)", longest, timeout, longest <= timeout)
-    )
-    limit = ACM_LIMITS[DESCRIBE]
-    for case in report.concurrent:
-        label = f"{case.resources} at once, {case.name}"
-        accepted = case.describe.peak_accepted_per_s
-        throttled_share = 100 * case.describe.throttled / max(1, case.describe.attempts)
-        latency = case.detection_latency_max_s
-        targets += [
-            Target(
-                f"peak accepted DescribeCertificate/s, {label}", accepted, limit, accepted <= limit
-            ),
-            Target(
-                f"throttled DescribeCertificate attempts (%), {label}",
-                round(throttled_share, 2),
-                MAX_THROTTLED_PERCENT,
-                throttled_share <= MAX_THROTTLED_PERCENT,
-            ),
-            Target(
-                f"completed with SUCCESS, {label}",
-                case.succeeded,
-                case.resources,
-                case.all_succeeded,
-            ),
-            Target(
-                f"detection latency <= poll cap, {label}",
-                latency,
-                poll_cap,
-                latency is not None and latency <= poll_cap,
-            ),
-        ]
-    return targets
-
-
-Case = SingleCase | ConcurrentCase
-
-
-def new_report(options: RunOptions) -> BenchReport:
-    retries: dict[str, Any] = dict(aws.CLIENT_CONFIG.retries or {})
-    retries["attempts_per_call"] = options.sdk_total_attempts or total_attempts(aws.CLIENT_CONFIG)
-    return BenchReport(
-        settings=asdict(options.settings),
-        function=options.function,
-        acm_limits_per_s=dict(ACM_LIMITS),
-        sdk_retries=retries,
-        seed=options.seed,
-    )
-
-
-def run_cases(
-    options: RunOptions,
-    report: BenchReport,
-    *,
-    single_minutes: Sequence[float] = SINGLE_MINUTES,
-    resources: int = 100,
-    equal_minutes: float = 20.0,
-    spread_minutes: tuple[float, float] = (5.0, 40.0),
-    starting: Callable[[str], None] = lambda label: None,
-) -> Iterator[Case]:
-    """The single-certificate cases, then ``resources`` at once issued at equal and at
-    staggered (seeded random) times: each added to ``report`` and yielded as it ends,
-    after ``starting`` was told what runs."""
-    for minutes in single_minutes:
-        starting(f"one certificate, validated after {minutes:g} min")
-        report.single.append(run_single(minutes, options))
-        yield report.single[-1]
-    if resources <= 0:
-        return
-    low, high = spread_minutes
-    rng = random.Random(options.seed)
-    spread = [rng.uniform(low, high) for _ in range(resources)]
-    for name, times, pattern in [
-        ("equal", [equal_minutes] * resources, f"all {equal_minutes:g}"),
-        ("staggered", spread, f"uniform {low:g}-{high:g} (seed {options.seed})"),
-    ]:
-        starting(f"{resources} at once, issued after {pattern} min")
-        report.concurrent.append(run_concurrent(name, times, pattern, options))
-        yield report.concurrent[-1]
-
-
-def run_bench(options: RunOptions, **cases: Any) -> BenchReport:
-    """Every case (see ``run_cases``), then the targets."""
-    report = new_report(options)
-    for _ in run_cases(options, report, **cases):
-        pass
-    report.targets = evaluate(report, options.settings.poll_max_seconds)
-    return report

@@ -23,6 +23,7 @@ SOURCES = (
     "Lambda: https://aws.amazon.com/lambda/pricing/",
     "Step Functions: https://aws.amazon.com/step-functions/pricing/",
     "EventBridge: https://aws.amazon.com/eventbridge/pricing/",
+    "SQS: https://aws.amazon.com/sqs/pricing/",
 )
 
 
@@ -47,3 +48,61 @@ class Bill:
 
 def gb_seconds(billed_ms: int, memory_mb: int) -> float:
     return billed_ms / 1000 * memory_mb / 1024
+
+
+SCHEDULER_INVOCATION_USD = 1.00 / 1_000_000
+"""https://aws.amazon.com/eventbridge/pricing/ (EventBridge Scheduler, $1.00 per million
+scheduled invocations after the free tier)."""
+SQS_REQUEST_USD = 0.40 / 1_000_000
+"""https://aws.amazon.com/sqs/pricing/ (standard queue, $0.40 per million requests)."""
+PAPER_POLLS = 60
+"""The paper rows' wait: 30 minutes, one poll every 30 seconds."""
+PAPER_POLL_S = 0.1
+"""A warm poll's billed duration: one DescribeCertificate and the runtime's overhead."""
+
+
+@dataclass(frozen=True)
+class PaperRow:
+    name: str
+    cost: str
+    can: str
+    cannot: str
+
+
+def _per_wait(extra_usd_per_poll: float) -> str:
+    poll = Bill(1, gb_seconds(round(PAPER_POLL_S * 1000), 128)).usd
+    return f"{PAPER_POLLS * (poll + extra_usd_per_poll):.5f}"
+
+
+PAPER_ROWS = (
+    PaperRow(
+        "EventBridge Scheduler, one schedule per poll",
+        _per_wait(SCHEDULER_INVOCATION_USD),
+        "wait any time without holding Lambda",
+        "poll more often than a schedule fires; a schedule per wait to create and delete",
+    ),
+    PaperRow(
+        "SQS delay queue (up to 15 min per message)",
+        _per_wait(3 * SQS_REQUEST_USD),
+        "wait without holding Lambda",
+        "count its own polling (the event source mapping polls the queue all the time)",
+    ),
+    PaperRow(
+        "Step Functions Standard, Wait state loop",
+        _per_wait(3 * STATE_TRANSITION_USD),
+        "wait up to a year, visible history",
+        "answer CloudFormation without a function around it; 3 transitions per poll",
+    ),
+    PaperRow(
+        "Lambda durable functions, wait",
+        "per durable operation (Lambda pricing page; not priced here)",
+        "wait without compute charges",
+        "be enabled on an existing function; needs a qualified ARN",
+    ),
+    PaperRow(
+        "AWS::CertificateManager::Certificate (native)",
+        "0 (CloudFormation waits itself)",
+        "write the DNS records (HostedZoneId) and wait, no function at all",
+        "a certificate in another Region than the stack (CloudFront needs us-east-1)",
+    ),
+)

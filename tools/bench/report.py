@@ -1,105 +1,62 @@
-"""The benchmark's tables, in the pieces the command line prints as each case ends, and its
-JSON results file."""
+"""The benchmark's text on screen and its JSON results file."""
 
 from __future__ import annotations
 
 import json
+import math
 import textwrap
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-from .cases import DESCRIBE, REQUEST, BenchReport, ConcurrentCase, SingleCase
+from .cases import DESCRIBE, REQUEST, ConcurrentCase
+from .targets import BenchReport
 
 NOTES = (
-    "Simulated time: API calls and Lambda's asynchronous delivery take no time; "
-    "billed seconds are the hops' simulated durations (mostly sleeping).",
-    "Lambda as the template deploys the function (timeout, memory, two async retries); "
-    "one execution environment (one Provider, its own clients) per concurrent "
-    "invocation, reused when free; cold starts add no time.",
-    "ACM limits: a bucket of N tokens per operation, refilled at every whole simulated "
-    "second; an attempt without a token gets ThrottlingException.",
-    "calls: API calls the provider made; attempts: HTTP requests ACM saw, botocore's "
-    "retries included (standard mode, backoff in virtual time); > limit: simulated "
-    "seconds with more attempts than the limit.",
-    "Side by side: only this provider runs its real code; each peer is a model on the same "
-    "simulated ACM, issuance times, SDK retries and Lambda billing (tools/bench/peers.py, "
-    "with the source of every parameter).",
+    "Simulated time: nothing sleeps for real; API calls take a few simulated milliseconds "
+    "(tools/bench/world.py, with the source or the assumption of every limit).",
+    "One certificate: the provider's real handler on the local Lambda emulator and moto's "
+    "ACM; crowds: the provider's model, which runs its own polling code "
+    "(tools/bench/provider_model.py); the peers: models of their documented behaviour "
+    "(tools/bench/peers.py), each at its default and its best setting.",
+    "Billing: each invocation's duration to the millisecond, INIT on a cold start "
+    "(billed since 2025-08-01), requests, Step Functions transitions; x86 list prices.",
 )
-
-
-def _num(value: float | int | None, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
 def header(report: BenchReport) -> list[str]:
     s, function = report.settings, report.function
+    seeds = report.seeds
     return [
-        "WaitForCertificate benchmark (simulated time, moto ACM, real handler)",
+        "WaitForCertificate benchmark (simulated time)",
         f"Lambda: {function.timeout_seconds:g} s timeout, {function.memory_mb} MB, "
-        f"{function.maximum_retry_attempts} async retries ({function.source}); "
-        f"botocore retries: {report.sdk_retries.get('mode')} mode, "
+        f"{function.maximum_retry_attempts} async retries, maximum event age "
+        f"{function.maximum_event_age_seconds:g} s ({function.source}); concurrency "
+        f"{report.concurrency}; botocore: {report.sdk_retries.get('mode')} mode, "
         f"{report.sdk_retries['attempts_per_call']} attempts per call",
-        f"Polling: {s['poll_min_seconds']:g}-{s['poll_max_seconds']:g} s, AIMD: "
-        f"x{s['poll_backoff']:g} when throttled, -{s['poll_recovery_seconds']:g} s per poll, "
-        f"hand-off margin {s['handoff_margin_seconds']:g} s, "
-        f"deadline margin {s['deadline_margin_seconds']:g} s (seed {report.seed})",
+        f"Polling: {s['poll_min_seconds']:g}-{s['poll_max_seconds']:g} s, paced to "
+        f"{s['acm_read_share']:g} of {s['acm_read_quota_per_second']:g} "
+        "DescribeCertificate/s by the account's pending count; "
+        f"{len(seeds)} seeds ({seeds[0]}-{seeds[-1]})",
     ]
 
 
-def single_header() -> list[str]:
-    return [
-        "",
-        "One certificate",
-        f"{'validation':>10}  {'latency s':>9}  {'hops':>4}  {'billed s':>9}  "
-        f"{'GB-s':>7}  {'Describe':>8}  status",
-    ]
-
-
-def single_row(c: SingleCase) -> str:
-    return (
-        f"{c.validation_minutes:>6g} min  {_num(c.detection_latency_s):>9}  {c.hops:>4}  "
-        f"{c.billed_s:>9.3f}  {c.gb_s:>7.3f}  {c.describe_calls:>8}  {c.status}"
-    )
-
-
-def concurrent_header(report: BenchReport) -> list[str]:
-    limits = ", ".join(f"{op} {n}/s" for op, n in report.acm_limits_per_s.items())
-    return [
-        "",
-        f"Resources waiting at once (ACM limits per account and region: {limits})",
-        f"{'scenario':<10} {'issued after (min)':<28} {'SUCCESS':>8}  {'latency max':>11}  "
-        f"{'hops max':>8}  {'GB-s':>7}  {'envs':>4}",
-    ]
-
-
-def concurrent_row(k: ConcurrentCase) -> str:
-    return (
-        f"{k.name:<10} {k.issued_after_minutes:<28} {k.succeeded:>4}/{k.resources:<3}  "
-        f"{_num(k.detection_latency_max_s):>11}  {k.hops_max:>8}  {k.gb_s:>7.1f}  "
-        f"{k.environments:>4}"
-    )
-
-
-def load_table(report: BenchReport) -> list[str]:
-    if not report.concurrent:
+def concurrent_lines(cases: list[ConcurrentCase]) -> list[str]:
+    """The real handler's crowds (``--resources``), one seed."""
+    if not cases:
         return []
-    lines = [
-        "",
-        f"{'':<31}{'totals':^34}  {'peak per simulated second':^27}  {'seconds':>7}",
-        f"{'scenario':<10} {'operation':<20} {'calls':>6} {'attempts':>8} {'accepted':>8} "
-        f"{'throttled':>9}  {'calls':>7} {'attempts':>9} {'accepted':>9}  "
-        f"{'> limit':>7}",
-    ]
-    for k in report.concurrent:
+    lines = ["", "The real handler, many at once (one seed):"]
+    for k in cases:
         for op, load in ((DESCRIBE, k.describe), (REQUEST, k.request)):
+            share = 100 * load.throttled / max(1, load.attempts)
             lines.append(
-                f"{k.name:<10} {op:<20} {load.calls:>6} {load.attempts:>8} "
-                f"{load.accepted:>8} {load.throttled:>9}  {load.peak_calls_per_s:>7} "
-                f"{load.peak_attempted_per_s:>9} {load.peak_accepted_per_s:>9}  "
-                f"{load.seconds_over_limit:>7}"
+                f"  {k.resources} at once, {k.issued_after_minutes}: {op} {load.attempts} "
+                f"attempts, {share:.2f} % throttled"
             )
+        lines.append(
+            f"  {k.succeeded}/{k.resources} SUCCESS, latency max "
+            f"{k.detection_latency_max_s or math.nan:.1f} s, {k.peak_concurrency} executions"
+        )
     return lines
 
 
@@ -107,10 +64,10 @@ def footer(report: BenchReport) -> list[str]:
     """The notes and the targets, once every case has run."""
     lines = ["", "Notes"]
     lines += [textwrap.fill(n, 100, initial_indent="  - ", subsequent_indent="    ") for n in NOTES]
-    lines += ["", "Targets"]
+    lines += ["", "Targets (each on the p90 across seeds)"]
     for t in report.targets:
         verdict = "PASS" if t.passed else "FAIL"
-        lines.append(f"  {verdict}  {t.name}: {_num(t.value)} (limit {_num(t.limit)})")
+        lines.append(f"  {verdict}  {t.name}: {t.value} (limit {t.limit})")
     failed = sum(not t.passed for t in report.targets)
     lines.append(
         f"\n{failed} target(s) FAILED" if failed else f"\nAll {len(report.targets)} targets passed"
@@ -118,8 +75,19 @@ def footer(report: BenchReport) -> list[str]:
     return lines
 
 
+def _finite(value: Any) -> Any:
+    """JSON has no infinity: a latency that never happened is null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
 def write_json(report: BenchReport, path: Path) -> None:
     document = asdict(report)
     document["notes"] = list(NOTES)
     document["passed"] = report.passed
-    path.write_text(json.dumps(document, indent=2) + "\n")
+    path.write_text(json.dumps(_finite(document), indent=2) + "\n")
