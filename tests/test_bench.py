@@ -15,7 +15,7 @@ from tools.bench.cases import RunOptions, run_concurrent, run_single
 from tools.bench.cli import main
 from tools.bench.peers import PEERS
 from tools.bench.simulate import simulate, total_attempts
-from tools.emulator import FunctionConfig
+from tools.emulator import FunctionConfig, from_template
 
 OPTIONS = RunOptions(Settings(), FunctionConfig(), seed=3)
 
@@ -98,6 +98,24 @@ def test_main_prints_distributions_and_writes_only_untracked_files(
     results = json.loads(out.read_text())
     assert results["seeds"] == [1, 2] and results["passed"] == (code == 0)
     assert len(results["comparison"]["waits"]) == 2 * (1 + len(PEERS))
+
+
+def test_reserved_concurrency_bounds_the_crowd_and_the_template_reserves_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reserved, the function gets exactly that many executions: the other waits queue
+    in Lambda and never run more at once."""
+    assert from_template().reserved_concurrency is None, "unreserved unless a user sets it"
+    monkeypatch.setattr(cli, "DEFAULT_CHART", tmp_path / "chart.svg")
+    out = tmp_path / "results.json"
+    args = ["--out", str(out), "--minutes", "2", "--crowds", "30", "--seeds", "1"]
+    main([*args, "--processes", "1", "--reserved-concurrency", "5"])
+
+    screen = capsys.readouterr().out
+    assert "concurrency 5 (reserved)" in screen
+    crowds = json.loads(out.read_text())["comparison"]["crowds"]
+    assert crowds and all(c["peak_executions"] <= 5 for c in crowds)
+    assert "PASS  30 at once: Lambda executions held, p90 across seeds: 5.0 (limit 5)" in screen
 
 
 def test_a_failed_target_exits_1(

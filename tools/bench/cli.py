@@ -154,8 +154,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--concurrency",
         type=_count(1),
         default=REGIONAL_CONCURRENCY,
-        help="Lambda concurrency the provider gets (default: the Regional %(default)s; "
+        help="the account's Lambda concurrency (default: the Regional %(default)s; "
         "a new account may have 10)",
+    )
+    parser.add_argument(
+        "--reserved-concurrency",
+        type=_count(1),
+        default=None,
+        help="concurrency reserved for the provider function, as its ReservedConcurrency "
+        "parameter sets it (default: the template's, unreserved); it then gets exactly that",
     )
     parser.add_argument(
         "--processes", type=_count(1), default=2, help="parallel processes (default 2)"
@@ -200,14 +207,16 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
         verbose=args.verbose,
     )
     seeds = list(range(1, args.seeds + 1))
-    report = new_report(options, seeds, args.concurrency)
+    reserved = args.reserved_concurrency or options.function.reserved_concurrency
+    concurrency = reserved or args.concurrency
+    report = new_report(options, seeds, concurrency, reserved=reserved is not None)
     screen.lines(tables.header(report))
     compare_options = CompareOptions(
         settings=options.settings,
         function=options.function,
         minutes=tuple(args.minutes),
         sizes=tuple(args.crowds),
-        concurrency=args.concurrency,
+        concurrency=concurrency,
         spread_minutes=args.spread_minutes,
     )
     screen.running(f"{len(seeds)} seeds in {args.processes} processes")
@@ -216,7 +225,7 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
         for name, times, pattern in _real_crowds(args):
             screen.running(f"the real handler, {args.resources} at once, {pattern}")
             report.concurrent.append(run_concurrent(name, times, pattern, options))
-    report.targets = evaluate(report.comparison, args.concurrency)
+    report.targets = evaluate(report.comparison, concurrency)
     screen.lines(["", *readme.markdown(report)])
     screen.lines(tables.concurrent_lines(report.concurrent))
     screen.lines(tables.footer(report))

@@ -88,10 +88,11 @@ def paper_table() -> list[str]:
 def headline(report: BenchReport) -> list[str]:
     seeds = report.seeds
     verdict = "every target passes" if report.passed else "**a target FAILS**"
+    pool = "reserved for the function" if report.reserved else "the account's, unreserved"
     return [
         f"Simulated time; {len(seeds)} seeds ({seeds[0]}-{seeds[-1]}); every figure is the "
         "median across seeds with its p10-p90 range in brackets; targets are judged on the "
-        f"p90 across seeds: {verdict}. Lambda concurrency {report.concurrency}.",
+        f"p90 across seeds: {verdict}. Lambda concurrency {report.concurrency} ({pool}).",
         "",
     ]
 

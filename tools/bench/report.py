@@ -32,7 +32,8 @@ def header(report: BenchReport) -> list[str]:
         f"Lambda: {function.timeout_seconds:g} s timeout, {function.memory_mb} MB, "
         f"{function.maximum_retry_attempts} async retries, maximum event age "
         f"{function.maximum_event_age_seconds:g} s ({function.source}); concurrency "
-        f"{report.concurrency}; botocore: {report.sdk_retries.get('mode')} mode, "
+        f"{report.concurrency} ({'reserved' if report.reserved else 'unreserved'}); "
+        f"botocore: {report.sdk_retries.get('mode')} mode, "
         f"{report.sdk_retries['attempts_per_call']} attempts per call",
         f"Polling: {s['poll_min_seconds']:g}-{s['poll_max_seconds']:g} s, paced to "
         f"{s['acm_read_share']:g} of {s['acm_read_quota_per_second']:g} "

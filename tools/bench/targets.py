@@ -47,6 +47,8 @@ class BenchReport:
     seeds: list[int]
     concurrency: int
     comparison: Comparison | None = None
+    reserved: bool = False
+    """``concurrency`` is reserved for the function (else: the account's pool)."""
     concurrent: list[ConcurrentCase] = field(default_factory=list)
     """Real-handler crowds at one seed (``--resources``)."""
     targets: list[Target] = field(default_factory=list)
@@ -56,7 +58,9 @@ class BenchReport:
         return all(t.passed for t in self.targets)
 
 
-def new_report(options: RunOptions, seeds: Sequence[int], concurrency: int) -> BenchReport:
+def new_report(
+    options: RunOptions, seeds: Sequence[int], concurrency: int, reserved: bool = False
+) -> BenchReport:
     retries: dict[str, Any] = dict(aws.CLIENT_CONFIG.retries or {})
     retries["attempts_per_call"] = options.sdk_total_attempts or total_attempts(aws.CLIENT_CONFIG)
     return BenchReport(
@@ -66,6 +70,7 @@ def new_report(options: RunOptions, seeds: Sequence[int], concurrency: int) -> B
         sdk_retries=retries,
         seeds=list(seeds),
         concurrency=concurrency,
+        reserved=reserved,
     )
 
 

@@ -36,6 +36,9 @@ class FunctionConfig:
     """From acceptance (202) to the start of the invocation."""
     duplicate_delay_seconds: float = 1.0
     """How long after the first copy a duplicate delivery arrives (at-least-once)."""
+    reserved_concurrency: int | None = None
+    """ReservedConcurrentExecutions as the template deploys it by default (None:
+    unreserved, the function shares the account's pool)."""
     source: str = "defaults"
 
     def with_arn(self, arn: str) -> FunctionConfig:
@@ -72,7 +75,8 @@ def load_template(path: Path) -> dict[str, Any]:
 @functools.cache
 def from_template(path: Path = PROVIDER_TEMPLATE) -> FunctionConfig:
     """The provider function's settings (the function whose Handler is ours)."""
-    resources: dict[str, Any] = load_template(path).get("Resources", {})
+    template = load_template(path)
+    resources: dict[str, Any] = template.get("Resources", {})
     name, function = next(
         (n, r)
         for n, r in resources.items()
@@ -90,6 +94,7 @@ def from_template(path: Path = PROVIDER_TEMPLATE) -> FunctionConfig:
         {},
     )
     defaults = FunctionConfig()
+    reserved = _resolve(props.get("ReservedConcurrentExecutions"), template)
     return FunctionConfig(
         timeout_seconds=float(props.get("Timeout", 3)),
         memory_mb=int(props.get("MemorySize", 128)),
@@ -99,5 +104,27 @@ def from_template(path: Path = PROVIDER_TEMPLATE) -> FunctionConfig:
         maximum_event_age_seconds=float(
             invoke.get("MaximumEventAgeInSeconds", defaults.maximum_event_age_seconds)
         ),
+        reserved_concurrency=None if reserved is None else int(reserved),
         source=path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path),
     )
+
+
+def _resolve(value: Any, template: dict[str, Any]) -> Any:
+    """A property's value with every parameter at its default: the intrinsics a provider
+    template uses for it (Ref, Fn::If, Fn::Not, Fn::Equals); None for AWS::NoValue."""
+    if not isinstance(value, dict):
+        return value
+    if "Ref" in value:
+        if value["Ref"] == "AWS::NoValue":
+            return None
+        return template.get("Parameters", {}).get(value["Ref"], {}).get("Default")
+    if "Fn::If" in value:
+        condition, yes, no = value["Fn::If"]
+        chosen = _resolve(template.get("Conditions", {}).get(condition), template)
+        return _resolve(yes if chosen else no, template)
+    if "Fn::Not" in value:
+        return not _resolve(value["Fn::Not"][0], template)
+    if "Fn::Equals" in value:
+        left, right = (_resolve(v, template) for v in value["Fn::Equals"])
+        return left == right
+    raise ValueError(f"cannot resolve {value!r} from the template's defaults")
