@@ -385,7 +385,8 @@ def _delete_replacement(request: CfnRequest, arn: str, clients: Clients) -> str:
     """Delete one replacement (and, with RemoveValidationRecords, its records); say so."""
     props = delete_properties(request)
     try:
-        progress = DeleteCertificate(arn, clients, request.stack_id, props).step({})
+        replacement = DeleteCertificate(arn, clients, request.stack_id, props, records_first=True)
+        progress = replacement.step({})
     except Exception as exc:
         logger.exception("Could not delete the replacement certificate")
         return f"(delete the replacement certificate {arn} by hand: {exc})"

@@ -24,6 +24,7 @@ from tests.conftest import RESPONSE_URL, FakeContext, World, make_event
 from tests.flaky_put import flaky_sender
 from tests.lifecycle_helpers import (
     DELIVERIES,
+    Crash,
     create,
     delete_event,
     destination_record,
@@ -109,6 +110,40 @@ def test_an_update_answers_its_old_id_and_deletes_the_replacement_it_requested(
     assert body["PhysicalResourceId"] == old_arn
     assert f"the replacement certificate {replacement} was deleted" in body["Reason"]
     assert [c.arn for c in world.certificates()] == [old_arn]
+
+
+def test_a_responder_that_crashes_while_deleting_a_replacement_leaves_no_record(
+    world: World,
+) -> None:
+    """The replacement's records go first: a crash right after DeleteCertificate, and the
+    responder's retry (which finds no replacement by its tags any more) still leaves none."""
+    zone = world.hosted_zone("example.org")
+    old_arn, props = create(world, DomainName="example.org", HostedZoneId=zone)
+    props = {**props, "RemoveValidationRecords": "true"}
+    world.issue_after(10**9)
+    update = update_event(old_arn, props, DomainName="www.example.org")
+    record = destination_record(hop_payload(world, update))
+    assert len(world.records(zone)) == 2, "the old certificate's and the replacement's"
+    world.after_hooks["acm.DeleteCertificate"] = crash_once()
+
+    with pytest.raises(Crash):
+        answer(world, record)
+    answer(world, record)
+
+    assert [c.arn for c in world.certificates()] == [old_arn]
+    assert len(world.records(zone)) == 1, "only the record the old certificate needs"
+    assert world.sink.last["PhysicalResourceId"] == old_arn
+
+
+def crash_once() -> Any:
+    crashed: list[bool] = []
+
+    def after() -> None:
+        if not crashed:
+            crashed.append(True)
+            raise Crash("after acm.DeleteCertificate")
+
+    return after
 
 
 def test_a_delete_answers_its_own_id(world: World) -> None:

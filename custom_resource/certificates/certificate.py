@@ -224,6 +224,10 @@ class DeleteCertificate:
     clients: Clients
     stack_id: str
     props: CertificateProperties | None = None
+    records_first: bool = False
+    """A failed Update's replacement, which nothing uses: its records go before the
+    certificate, so a crash in between leaves the certificate, which a retry finds by its
+    tags, rather than records nothing names any more."""
 
     @property
     def physical_id(self) -> str | None:
@@ -246,6 +250,9 @@ class DeleteCertificate:
             memo = {**memo, "Owned": True}
         if self.props and self.props.remove_validation_records and "Records" not in memo:
             memo = {**memo, "Records": self._records_to_remove()}
+            if self.records_first and not self._in_use_by_anything():
+                remove_unshared_records(self.clients, region, memo["Records"], but=self.arn)
+                memo = {**memo, "Records": []}
         try:
             self.clients.acm(region).delete_certificate(CertificateArn=self.arn)
         except ClientError as exc:
@@ -262,6 +269,10 @@ class DeleteCertificate:
         assert self.props is not None
         certificate = describe_if_exists(self.clients, self.arn)
         return validation_records(self.clients, self.props, certificate)
+
+    def _in_use_by_anything(self) -> bool:
+        certificate = describe_if_exists(self.clients, self.arn)
+        return bool(certificate and certificate.get("InUseBy"))
 
     def _in_use_by(self) -> str:
         certificate = describe_if_exists(self.clients, self.arn)
@@ -349,10 +360,13 @@ def _base_name(name: str) -> str:
     return name.removeprefix("*.").lower()
 
 
-def names_in_use(clients: Clients, region: str) -> set[str]:
-    """Base names of every certificate left in the region, whatever its key type or status."""
+def names_in_use(clients: Clients, region: str, but: str | None = None) -> set[str]:
+    """Base names of every certificate left in the region (``but`` this one), whatever its
+    key type or status."""
     names: set[str] = set()
     for summary in certificate_summaries(clients, region):
+        if summary["CertificateArn"] == but:
+            continue
         listed = summary.get("SubjectAlternativeNameSummaries")
         if listed is None or summary.get("HasAdditionalSubjectAlternativeNames"):
             # A certificate deleted since it was listed (a parallel Delete) names nothing.
@@ -362,11 +376,14 @@ def names_in_use(clients: Clients, region: str) -> set[str]:
     return names
 
 
-def remove_unshared_records(clients: Clients, region: str, records: list[dict[str, Any]]) -> None:
-    """Delete each recorded validation record no remaining certificate still needs."""
+def remove_unshared_records(
+    clients: Clients, region: str, records: list[dict[str, Any]], but: str | None = None
+) -> None:
+    """Delete each recorded validation record no remaining certificate (``but`` this one,
+    about to go) still needs."""
     if not records:
         return
-    still_needed = names_in_use(clients, region)
+    still_needed = names_in_use(clients, region, but)
     for entry in records:
         if _base_name(entry["Domain"]) in still_needed:
             continue
