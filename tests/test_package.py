@@ -6,11 +6,13 @@ this environment, checked against the pin): no network, well under a second.
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.metadata
 import json
 import os
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -204,3 +206,20 @@ def test_the_package_is_pure_python_so_it_runs_on_arm64(package: Path) -> None:
     assert all(
         n.endswith((".py", ".pyi", ".typed")) or ".dist-info/" in n or n in data for n in names
     ), names
+
+
+def test_pip_installs_every_subpackage_the_template_rules_import() -> None:
+    """``pip install ...[lint]`` (docs/template-checks.md) carries the rules and the
+    definitions they read, subpackages included: setuptools' ``packages.find`` takes a
+    package when one of its include patterns matches the dotted name."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = [
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("custom_resource", "wait_for_certificate_lint")
+        for init in (ROOT / top).rglob("__init__.py")
+    ]
+    assert {"custom_resource.certificates", "custom_resource.waiters"} <= set(packages)
+    for name in packages:
+        assert any(fnmatch.fnmatchcase(name, pattern) for pattern in include), name
+    assert not any(fnmatch.fnmatchcase("tools.bench", pattern) for pattern in include)
