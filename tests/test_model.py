@@ -479,7 +479,9 @@ class StackModel(RuleBasedStateMachine):
         destination runs the responder."""
         world = self.world
         pending: list[tuple[dict[str, Any], int]] = [(event, 0)] * (2 if delivery.duplicate else 1)
-        if delivery.duplicate:
+        if delivery.duplicate or delivery.crash == ("lambda.Invoke", True):
+            # A hop that crashed right after handing off is retried beside its successor:
+            # two chains as well.
             self.duplicated.add(event["RequestId"])
         started = len(world.lam.invocations)
         while pending:
