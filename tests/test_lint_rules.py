@@ -1,4 +1,5 @@
-"""The cfn-lint rules for consumer templates (wait_for_certificate_lint).
+"""The cfn-lint rules for consumer templates (wait_for_certificate_lint), over both
+resource types the provider serves: Custom::WaitForCertificate and Custom::WaitFor.
 
 Templates are linted in-process through cfn-lint's API, with the rules loaded the way a
 user's cfn-lint loads them (``--append-rules`` with the directory, or the module name).
@@ -22,6 +23,9 @@ from custom_resource.certificates.certificate import certificate_data
 from custom_resource.certificates.properties import parse_properties
 from custom_resource.checks import PropertyError
 from custom_resource.definitions import CERTIFICATE_ATTRIBUTES, RESOURCE_TYPES
+from custom_resource.waiters.waiter import outputs_of
+from custom_resource.waiters.waiter_properties import RESOURCE_TYPE as WAIT_FOR
+from custom_resource.waiters.waiter_properties import parse_wait_for
 from wait_for_certificate_lint._template import known_problems
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,9 +52,9 @@ def findings(rules: RulesCollection, text: str) -> list[tuple[str, int, str]]:
     return sorted(found, key=lambda f: (f[1], f[0], f[2]))
 
 
-def certificate_template(properties: dict[str, Any]) -> str:
-    """A JSON template with one certificate resource with these properties."""
-    resource = {"Type": TYPE, "Properties": properties}
+def certificate_template(properties: dict[str, Any], kind: str = TYPE) -> str:
+    """A JSON template with one resource (a certificate by default) with these properties."""
+    resource = {"Type": kind, "Properties": properties}
     return json.dumps({"Resources": {"Certificate": resource}})
 
 
@@ -343,7 +347,7 @@ def test_the_attributes_are_those_the_handler_answers_with():
     }
     data = certificate_data("arn", "example.com", certificate)
     assert tuple(data) == CERTIFICATE_ATTRIBUTES
-    assert RESOURCE_TYPES[TYPE].attributes == CERTIFICATE_ATTRIBUTES
+    assert RESOURCE_TYPES[TYPE].attributes({}) == CERTIFICATE_ATTRIBUTES
 
 
 ROLE = "arn:aws:iam::123456789012:role/dns"
@@ -402,6 +406,65 @@ BASES: list[dict[str, Any]] = [
 """Literal properties, valid and not, that exercise every relation between properties
 (a new relation in the parser needs a base here)."""
 
+OBJECT = {"Bucket": "b", "Key": "k"}
+TAGGED = {"State": "success", "Matcher": "pathAny", "Argument": "TagSet[].Value", "Expected": "x"}
+NO_KEY = {"state": "retry", "matcher": "error", "expected": "NoSuchKey"}
+WAIT_FOR_BASES: list[dict[str, Any]] = [
+    {
+        "Service": "s3",
+        "Waiter": "ObjectExists",
+        "Parameters": OBJECT,
+        "Region": "us-east-1",
+        "RoleArn": ROLE,
+        "RoleExternalId": "shared-secret",
+        "Outputs": {"ETag": "ETag", "Size": "ContentLength"},
+        "Delay": "5",
+        "ServiceTimeout": "600",
+    },
+    {
+        "Service": "s3",
+        "Operation": "GetObjectTagging",
+        "Parameters": OBJECT,
+        "Acceptors": [TAGGED, NO_KEY],
+        "AllowWriteOperation": "false",
+    },
+    {"Service": "s3", "Waiter": "ObjectExists", "Operation": "HeadObject", "Parameters": OBJECT},
+    {"Service": "s3", "Waiter": "object_exists", "Acceptors": [TAGGED], "Parameters": OBJECT},
+    {
+        "Service": "s3",
+        "Operation": "PutObjectTagging",
+        "Parameters": {**OBJECT, "Tagging": {"TagSet": [{"Key": "k", "Value": "v"}]}},
+        "Acceptors": [{"State": "success", "Matcher": "status", "Expected": "200"}],
+    },
+    {
+        "Service": "s3",
+        "Operation": "PutObjectTagging",
+        "Parameters": OBJECT,
+        "Acceptors": [{"State": "success", "Matcher": "status", "Expected": "200"}],
+        "AllowWriteOperation": "true",
+    },
+    {
+        "Service": "s3",
+        "Waiter": "ObjectExists",
+        "Parameters": {"Bucket": "b"},
+        "RoleExternalId": "shared-secret",
+        "WaitTimeout": "600",
+    },
+    {
+        "Service": "s3",
+        "Waiter": "ObjectExists",
+        "Parameters": OBJECT,
+        "WaitConditionHandle": HANDLE,
+        "WaitTimeout": "600",
+    },
+    {"Service": "s3", "Operation": "HeadObject", "Parameters": OBJECT, "Acceptors": [NO_KEY]},
+    {"Service": "s3", "Operation": "HeadObject", "Parameters": OBJECT},
+    {"Service": "s3", "Waiter": "ObjectExist", "Parameters": {"Kee": "k"}},
+    {"Service": "s4", "Waiter": "ObjectExists", "Outputs": {"bad-name": "ETag", "X": "ETag["}},
+]
+"""The same for Custom::WaitFor: both forms, both at once, a write operation with and
+without AllowWriteOperation, RoleExternalId and WaitTimeout alone, no success acceptor."""
+
 FUNCTION = {"Fn::If": ["Condition", "x", {"Ref": "AWS::NoValue"}]}
 """Any intrinsic function: the rules treat them all alike, as unknown until deploy time."""
 
@@ -430,16 +493,19 @@ def _with_functions(base: dict[str, Any], paths: tuple[tuple[Any, ...], ...]) ->
     return template
 
 
-def test_a_finding_holds_whatever_the_functions_resolve_to():
+@pytest.mark.parametrize(
+    ("kind", "bases"), [(TYPE, BASES), (WAIT_FOR, WAIT_FOR_BASES)], ids=["certificate", "wait-for"]
+)
+def test_a_finding_holds_whatever_the_functions_resolve_to(kind, bases):
     """The base is one way the functions could resolve (a function standing for an absent
     property resolves to AWS::NoValue): whatever the rules report with one or two
     functions in place, the handler reports for the base too. Without functions, the
     rules report just what the handler does."""
-    definition = RESOURCE_TYPES[TYPE]
-    for properties in BASES:
+    definition = RESOURCE_TYPES[kind]
+    for properties in bases:
         base = {"ServiceToken": TOKEN, **properties}
         try:
-            parse_properties(base)
+            definition.parse(base)
             expected: list[str] = []
         except PropertyError as exc:
             expected = exc.problems
@@ -448,3 +514,261 @@ def test_a_finding_holds_whatever_the_functions_resolve_to():
         for some in [*itertools.combinations(places, 1), *itertools.combinations(places, 2)]:
             reported = known_problems(_with_functions(base, some), definition)
             assert {str(p) for p in reported} <= set(expected), (base, some)
+
+
+def test_every_rule_fires_on_a_bad_wait_for(rules):
+    template = """\
+        Resources:
+          Upload:
+            Type: Custom::WaitFor
+            Properties:
+              ServiceToken: !ImportValue wait-for-certificate-ServiceToken
+              Service: s3
+              Waiter: ObjectExist
+              Region: us-est-1
+              Delay: 900
+              Timeout: 60
+              Outputs: {ETag: ETag}
+          Job:
+            Type: Custom::WaitFor
+            Properties:
+              ServiceToken: !ImportValue wait-for-certificate-ServiceToken
+              Service: s3
+              Operation: PutObjectTagging
+              Parameters: {Bucket: b, Key: k, Tagging: {TagSet: []}, Versoin: "1"}
+              Acceptors:
+                - {state: success, matcher: status, expected: "200"}
+                - {Stat: failure, Matcher: pathAl, Expected: x}
+          NoService:
+            Type: Custom::WaitFor
+            Properties:
+              ServiceToken: !ImportValue wait-for-certificate-ServiceToken
+              Waiter: ObjectExists
+        Outputs:
+          ETag:
+            Value: !GetAtt Upload.ETag
+          Misspelt:
+            Value: !GetAtt Upload.Etag
+          Sub:
+            Value: !Sub "${Upload.Size}"
+          None:
+            Value: !GetAtt [NoService, Anything]
+        """
+    upload, job = f"{WAIT_FOR} Upload:", f"{WAIT_FOR} Job:"
+    outputs = "(its attributes are the names in its Outputs)"
+    assert findings(rules, template) == [
+        (
+            "E9703",
+            7,
+            f"{upload} Waiter: 'ObjectExist' is not a waiter of s3 (did you mean 'ObjectExists'?)",
+        ),
+        (
+            "W9705",
+            8,
+            f"{upload} Region 'us-est-1' is not a known Region; "
+            "did you mean us-west-1, us-east-1 or us-west-2?",
+        ),
+        ("E9703", 9, f"{upload} Delay: '900' is not a whole number from 1 to 300"),
+        ("E9701", 10, f"{upload} unknown property Timeout; did you mean WaitTimeout?"),
+        (
+            "E9703",
+            17,
+            f"{job} Operation: PutObjectTagging is not read-only (its name does not start with "
+            "Describe, Get, List, Head, BatchGet, BatchDescribe, Query, Scan, Search, Lookup, "
+            "Select), and a wait must not change anything; set AllowWriteOperation: true if "
+            "it only reads",
+        ),
+        ("E9703", 18, f"{job} Parameters.Versoin: unknown parameter (did you mean 'VersionId'?)"),
+        (
+            "E9703",
+            21,
+            f"{job} Acceptors[1].Matcher: 'pathAl' is not one of path, pathAll, pathAny, status, "
+            "error (did you mean 'pathAll'?)",
+        ),
+        ("E9703", 21, f"{job} Acceptors[1].Stat: unknown key (did you mean 'State'?)"),
+        ("E9703", 21, f"{job} Acceptors[1].State: is required, one of success, failure, retry"),
+        ("E9702", 24, f"{WAIT_FOR} NoService: Service is required"),
+        (
+            "E9704",
+            31,
+            f"Fn::GetAtt Upload.Etag: {WAIT_FOR} has no attribute Etag {outputs}; "
+            "did you mean ETag?",
+        ),
+        (
+            "E9704",
+            33,
+            f"Fn::Sub Upload.Size: {WAIT_FOR} has no attribute Size {outputs}; allowed: ETag",
+        ),
+        (
+            "E9704",
+            35,
+            f"Fn::GetAtt NoService.Anything: {WAIT_FOR} has no attribute Anything {outputs}; "
+            "there are none",
+        ),
+    ]
+
+
+def test_a_wait_for_s_attributes_are_its_outputs_unless_they_are_a_function(rules):
+    """Each name in Outputs is an attribute, and nothing else is; Outputs given by an
+    intrinsic function (or not an object) are known at deploy time only: no finding."""
+    template = """\
+        Parameters:
+          Text:
+            Type: String
+        Conditions:
+          Set: !Equals [!Ref Text, "yes"]
+        Resources:
+          Literal:
+            Type: Custom::WaitFor
+            Properties:
+              ServiceToken: !Ref Text
+              Service: s3
+              Waiter: ObjectExists
+              Parameters: {Bucket: !Ref Text, Key: k}
+              Outputs: {ETag: ETag, Size: !If [Set, ContentLength, ETag]}
+          Conditional:
+            Type: Custom::WaitFor
+            Properties:
+              ServiceToken: !Ref Text
+              Service: s3
+              Waiter: ObjectExists
+              Parameters: {Bucket: !Ref Text, Key: k}
+              Outputs: !If [Set, {ETag: ETag}, !Ref AWS::NoValue]
+          Parameter:
+            Type: Custom::WaitFor
+            Properties:
+              ServiceToken: !Ref Text
+              Service: s3
+              Waiter: ObjectExists
+              Parameters: {Bucket: !Ref Text, Key: k}
+              Outputs: !Ref Text
+          Whole:
+            Type: Custom::WaitFor
+            Properties: !If [Set, {ServiceToken: x}, {ServiceToken: y}]
+        Outputs:
+          A: {Value: !GetAtt Literal.ETag}
+          B: {Value: !GetAtt [Literal, Size]}
+          C: {Value: !Sub "${Literal.ETag}/${Literal.Size}"}
+          D: {Value: !GetAtt Conditional.Anything}
+          E: {Value: !Sub "${Parameter.Anything}"}
+          F: {Value: !GetAtt Whole.Anything}
+          G: {Value: !GetAtt [Literal, !Ref Text]}
+          H: {Value: !GetAtt Literal.Arn}
+        """
+    assert findings(rules, template) == [
+        (
+            "E9704",
+            42,
+            f"Fn::GetAtt Literal.Arn: {WAIT_FOR} has no attribute Arn (its attributes are the "
+            "names in its Outputs); allowed: ETag, Size",
+        )
+    ]
+
+
+def test_a_wait_for_s_intrinsic_values_and_their_relations_are_left_to_deploy_time(rules):
+    template = """\
+        Parameters:
+          Text:
+            Type: String
+        Resources:
+          Handle:
+            Type: AWS::CloudFormation::WaitConditionHandle
+          Role:
+            Type: AWS::IAM::Role
+            Properties:
+              AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}
+          Upload:
+            Type: Custom::WaitFor
+            Properties:
+              ServiceToken: !Ref Text
+              ServiceTimeout: !Ref Text
+              Service: s3
+              Waiter: ObjectExists
+              Parameters: {Bucket: !Ref Text, Key: !Ref Text}
+              Region: !Ref AWS::Region
+              RoleArn: !GetAtt Role.Arn
+              RoleExternalId: shared-secret
+              WaitConditionHandle: !Ref Handle
+              WaitTimeout: 43200
+              Delay: !Ref Text
+          Tagged:
+            Type: Custom::WaitFor
+            Properties:
+              ServiceToken: !Ref Text
+              Service: !Ref Text
+              Operation: PutObjectTagging
+              AllowWriteOperation: !Ref Text
+              Acceptors:
+                - {State: success, Matcher: status, Expected: !Ref Text}
+                - !Ref Text
+        """
+    assert findings(rules, template) == []
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [
+        {"Service": "s3", "Waiter": "ObjectExists", "Operation": "HeadObject", "Delay": "0"},
+        {
+            "Service": "s3",
+            "Operation": "head_object",
+            "Parameters": {"Bucket": "b", "Key": "k", "PartNumber": "one"},
+            "Acceptors": [
+                {"State": "retry", "Matcher": "status", "Expected": "ok"},
+                {"state": "failure", "matcher": "error", "argument": "x", "expected": "404"},
+            ],
+            "RoleExternalId": "x",
+            "Outputs": {"a-b": "ETag", "Size": "ContentLength[", "Ok": "ETag"},
+            "WaitConditionHandle": "http://example.com/",
+        },
+        {"Service": "ecs", "Waiter": "services_stable", "Parameters": {"services": "web"}},
+    ],
+)
+def test_a_literal_wait_for_gets_the_handler_s_own_words(rules, properties):
+    properties = {"ServiceToken": TOKEN, **properties}
+    with pytest.raises(PropertyError) as raised:
+        parse_wait_for(properties)
+    expected = sorted(f"{WAIT_FOR} Certificate: {problem}" for problem in raised.value.problems)
+    reported = sorted(m for _, _, m in findings(rules, certificate_template(properties, WAIT_FOR)))
+    assert reported == expected
+
+
+def test_a_wait_for_s_attributes_are_those_the_handler_answers_with():
+    """The table's attributes of a WaitFor are the Data its success answers with."""
+    raw = {
+        "ServiceToken": TOKEN,
+        "Service": "s3",
+        "Waiter": "ObjectExists",
+        "Parameters": {"Bucket": "b", "Key": "k"},
+        "Outputs": {"ETag": "ETag", "Size": "ContentLength", "Missing": "Nothing.Here"},
+    }
+    data = outputs_of(parse_wait_for(raw).outputs, {"ETag": '"abc"', "ContentLength": 3})
+    assert tuple(data) == RESOURCE_TYPES[WAIT_FOR].attributes(raw) == ("ETag", "Size", "Missing")
+    assert RESOURCE_TYPES[WAIT_FOR].attributes({**raw, "Outputs": None}) == ()
+    assert RESOURCE_TYPES[WAIT_FOR].attributes({**raw, "Outputs": "${unresolved}"}) is None
+
+
+@pytest.mark.parametrize("kind", sorted(RESOURCE_TYPES))
+def test_the_table_s_required_properties_are_the_parser_s(kind):
+    """Each property the table calls required, the parser refuses to go without."""
+    definition = RESOURCE_TYPES[kind]
+    with pytest.raises(PropertyError) as raised:
+        definition.parse({})
+    refused = {p.where for p in raised.value.found if p.text.startswith("is required")}
+    assert set(definition.required) <= refused
+    assert set(definition.required) <= set(definition.properties)
+
+
+def test_the_rules_run_on_the_wait_for_example(rules):
+    """The example is silent because its attributes are its Outputs' names: drop one and
+    the Fn::GetAtt that reads it is reported."""
+    text = (ROOT / "template" / "example-wait-for.yaml").read_text()
+    assert "        RunningCount: " in text
+    broken = text.replace("        RunningCount: ", "        Running: ")
+    assert [(rule, message) for rule, _, message in findings(rules, broken)] == [
+        (
+            "E9704",
+            f"Fn::GetAtt ServiceStable.RunningCount: {WAIT_FOR} has no attribute RunningCount "
+            "(its attributes are the names in its Outputs); did you mean Running?",
+        )
+    ]

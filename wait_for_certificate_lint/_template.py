@@ -57,7 +57,10 @@ def custom_resources(cfn: Any) -> Iterator[CustomResource]:
 
 
 def suggestion(name: str, allowed: tuple[str, ...], n: int = 1, list_all: bool = True) -> str:
-    """``; did you mean X?`` for a near miss (up to ``n`` of them), else the allowed names."""
+    """``; did you mean X?`` for a near miss (up to ``n`` of them), else the allowed names
+    (``; there are none`` for none)."""
+    if not allowed:
+        return "; there are none" if list_all else ""
     by_case = {a.lower(): a for a in allowed}
     close = [by_case[name.lower()]] if name.lower() in by_case else []
     close = close or difflib.get_close_matches(name, allowed, n=n, cutoff=0.6)
@@ -102,6 +105,15 @@ def literal_properties(properties: Mapping[str, Any], definition: ResourceDefini
             result.raw[key] = UNRESOLVED
             result.unresolved.append(key)
     return result
+
+
+def attributes(resource: CustomResource) -> tuple[str, ...] | None:
+    """The ``Fn::GetAtt`` attributes the resource answers with, or None when they are
+    known only at deploy time (its ``Outputs`` an intrinsic function, say)."""
+    given = {} if resource.properties is None else resource.properties
+    if not isinstance(given, Mapping):
+        return None
+    return resource.definition.attributes(literal_properties(given, resource.definition).raw)
 
 
 def known_problems(properties: Mapping[str, Any], definition: ResourceDefinition) -> list[Problem]:

@@ -1,4 +1,5 @@
-"""The rules: each reads the resource types' definitions from ``custom_resource``.
+"""The rules: each reads the resource types' definitions from ``custom_resource``, and
+serves every type the table defines (``Custom::WaitForCertificate``, ``Custom::WaitFor``).
 
 cfn-lint loads this file either as part of the package (``-a wait_for_certificate_lint``,
 installed) or on its own (``-a path/to/wait_for_certificate_lint``, a directory: cfn-lint
@@ -25,6 +26,8 @@ except ImportError:  # the directory of a checkout, loaded without installing it
 
 from custom_resource.definitions import RESOURCE_TYPES
 from wait_for_certificate_lint._template import (
+    CustomResource,
+    attributes,
     custom_resources,
     is_intrinsic,
     known_problems,
@@ -35,18 +38,21 @@ from wait_for_certificate_lint._template import (
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
 """``${Name}`` or ``${Resource.Attribute}`` in an Fn::Sub string (``${!x}`` is literal)."""
 
+_KINDS = " or ".join(RESOURCE_TYPES)
+"""The types the rules check, for their descriptions."""
+
 
 class _Rule(CloudFormationLintRule):
     """Shared settings; cfn-lint skips a rule class without an id, as this one."""
 
-    tags: ClassVar[list[str]] = ["resources", "custom", "wait-for-certificate"]
+    tags: ClassVar[list[str]] = ["resources", "custom", "wait-for-certificate", "wait-for"]
 
 
 class UnknownProperty(_Rule):
     """A property (or a key of a list entry) the handler does not know."""
 
     id = "E9701"
-    shortdesc = "Unknown property of a WaitForCertificate custom resource"
+    shortdesc = f"Unknown property of a {_KINDS} resource"
     description = (
         "The function rejects a property or entry key it does not know (a misspelling, "
         "say), but only at deploy time: the rule names it and the closest known name."
@@ -83,7 +89,7 @@ class MissingProperty(_Rule):
     """A required property is missing."""
 
     id = "E9702"
-    shortdesc = "Required property of a WaitForCertificate custom resource is missing"
+    shortdesc = f"Required property of a {_KINDS} resource is missing"
     description = "The function answers FAILED at deploy time when a required property is missing."
 
     def match(self, cfn: Any) -> list[RuleMatch]:
@@ -104,12 +110,14 @@ class InvalidValue(_Rule):
     """A literal value the handler's own parser rejects, in the handler's own words."""
 
     id = "E9703"
-    shortdesc = "Invalid value of a WaitForCertificate custom resource property"
+    shortdesc = f"Invalid value of a {_KINDS} resource property"
     description = (
         "Runs the function's own property parser over the literal values (intrinsic "
         "functions are left to deploy time): ranges such as ServiceTimeout 1-3600 and "
-        "WaitTimeout, enums, domain names, hosted zone ids, ARNs, Region, Tags, and the "
-        "properties' relations, each reported as the function would at deploy time."
+        "WaitTimeout, enums, domain names, hosted zone ids, ARNs, Region, Tags; a WaitFor's "
+        "service, waiter, operation, acceptors, parameters and outputs against botocore's "
+        "models; and the properties' relations, each reported as the function would at "
+        "deploy time."
     )
 
     def match(self, cfn: Any) -> list[RuleMatch]:
@@ -129,20 +137,21 @@ class UnknownAttribute(_Rule):
     an attribute the resource never returns."""
 
     id = "E9704"
-    shortdesc = "Unknown attribute of a WaitForCertificate custom resource"
+    shortdesc = f"Unknown attribute of a {_KINDS} resource"
     description = (
         "CloudFormation reads an attribute only after the resource answered: a misspelt "
-        "one fails the stack after the certificate was issued, and the rollback deletes it."
+        "one fails the stack after the wait (a certificate issued, then deleted by the "
+        "rollback). A Custom::WaitFor's attributes are the names in its own Outputs."
     )
 
     def match(self, cfn: Any) -> list[RuleMatch]:
-        kinds = {resource.name: resource.kind for resource in custom_resources(cfn)}
+        ours = {resource.name: resource for resource in custom_resources(cfn)}
         found = []
         for *path, value in cfn.search_deep_keys("Fn::GetAtt"):
             if isinstance(value, str):
                 value = value.split(".", 1)
             if isinstance(value, list) and len(value) == 2:
-                found += _attribute(kinds, value[0], value[1], [*path, 1], "Fn::GetAtt")
+                found += _attribute(ours, value[0], value[1], [*path, 1], "Fn::GetAtt")
         for *path, value in cfn.search_deep_keys("Fn::Sub"):
             text, variables = [*value, {}][:2] if isinstance(value, list) else (value, {})
             if not isinstance(text, str) or not isinstance(variables, Mapping):
@@ -150,22 +159,26 @@ class UnknownAttribute(_Rule):
             for variable in (v.strip() for v in _SUB_VARIABLE.findall(text)):
                 resource, _, attribute = variable.partition(".")
                 if attribute and variable not in variables:
-                    found += _attribute(kinds, resource, attribute, path, "Fn::Sub")
+                    found += _attribute(ours, resource, attribute, path, "Fn::Sub")
         return found
 
 
 def _attribute(
-    kinds: dict[str, str], resource: Any, attribute: Any, path: list[Any], function: str
+    ours: dict[str, CustomResource], name: Any, attribute: Any, path: list[Any], function: str
 ) -> list[RuleMatch]:
-    """A finding when ``resource`` is one of ours and has no such (literal) attribute."""
-    kind = kinds.get(resource) if isinstance(resource, str) else None
-    if kind is None or not isinstance(attribute, str):
+    """A finding when ``name`` is one of ours and surely has no such (literal) attribute."""
+    resource = ours.get(name) if isinstance(name, str) else None
+    if resource is None or not isinstance(attribute, str):
         return []
-    allowed = RESOURCE_TYPES[kind].attributes
-    if attribute in allowed:
-        return []
+    allowed = attributes(resource)
+    if allowed is None or attribute in allowed:
+        return []  # known only at deploy time, or there
+    source = resource.definition.attributes_are
+    note = f" ({source})" if source else ""
     hint = suggestion(attribute, allowed)
-    message = f"{function} {resource}.{attribute}: {kind} has no attribute {attribute}{hint}"
+    message = (
+        f"{function} {name}.{attribute}: {resource.kind} has no attribute {attribute}{note}{hint}"
+    )
     return [RuleMatch(path, message)]
 
 
@@ -173,16 +186,19 @@ class UnknownRegion(_Rule):
     """A literal Region of the right shape that no AWS partition has (yet, says cfn-lint)."""
 
     id = "W9705"
-    shortdesc = "Region of a WaitForCertificate custom resource is not a known AWS Region"
+    shortdesc = f"Region of a {_KINDS} resource is not a known AWS Region"
     description = (
         "The function accepts any name shaped like a Region (new Regions keep coming), "
-        "so a misspelt one (us-est-1) fails only when ACM is called: the rule warns when "
-        "the name is not in cfn-lint's list of Regions."
+        "so a misspelt one (us-est-1) fails only when the function calls AWS there (ACM, "
+        "or the service a WaitFor polls): the rule warns when the name is not in "
+        "cfn-lint's list of Regions."
     )
 
     def match(self, cfn: Any) -> list[RuleMatch]:
         found = []
         for resource in custom_resources(cfn):
+            if "Region" not in resource.definition.properties:
+                continue
             given = resource.properties
             region = given.get("Region") if isinstance(given, Mapping) else None
             if not isinstance(region, str) or region.strip() in REGIONS:

@@ -63,6 +63,8 @@ TOP_LEVEL = (
     "WaitConditionHandle",
     "WaitTimeout",
 )
+REQUIRED = ("ServiceToken", "Service")
+"""Required in every WaitFor; then ``Waiter``, or ``Operation`` with ``Acceptors``."""
 HOW_TO_WAIT = ("ServiceToken", "ServiceTimeout", "Delay")
 """Properties that change how long or how often to wait, not what is waited for: an
 Update that changes only these does not wait again."""
@@ -188,11 +190,15 @@ def parse_wait_for(raw: Mapping[str, Any]) -> WaitForProperties:
         raw, "RoleExternalId", EXTERNAL_ID, "2-1224 characters of [\\w+=,.@:/-]", secret=True
     )
     if external_id and not role:
-        check.fail("RoleExternalId", "is only used with RoleArn")
+        check.fail("RoleExternalId", "is only used with RoleArn", involves=("RoleArn",))
     handle = wait_handle(check, raw)
     wait_timeout = whole_number(check, raw, "WaitTimeout", MAX_WAIT_TIMEOUT)
     if raw.get("WaitTimeout") is not None and handle is None:
-        check.fail("WaitTimeout", "is only used with WaitConditionHandle")
+        check.fail(
+            "WaitTimeout",
+            "is only used with WaitConditionHandle",
+            involves=("WaitConditionHandle",),
+        )
     allow_write = check.flag(raw, "AllowWriteOperation")
     outputs = _outputs(check, raw)
 
@@ -207,6 +213,7 @@ def parse_wait_for(raw: Mapping[str, Any]) -> WaitForProperties:
             f"{operation} is not read-only (its name does not start with "
             f"{', '.join(READ_ONLY_PREFIXES)}), and a wait must not change anything; "
             "set AllowWriteOperation: true if it only reads",
+            involves=("AllowWriteOperation",),
         )
     parameters: dict[str, Any] = {}
     if model is not None and operation:
@@ -259,7 +266,11 @@ def _what(
     named, operation = check.string(raw, "Waiter"), check.string(raw, "Operation")
     has_acceptors = raw.get("Acceptors") is not None
     if named is not None and (operation is not None or has_acceptors):
-        check.fail("Waiter", "give either Waiter, or Operation with Acceptors, not both")
+        check.fail(
+            "Waiter",
+            "give either Waiter, or Operation with Acceptors, not both",
+            involves=("Operation",) if operation is not None else ("Acceptors",),
+        )
         return None, None, (), DEFAULT_DELAY
     if named is None:
         if operation is None or not has_acceptors:
@@ -336,6 +347,7 @@ def _acceptor(check: Checker, entry: Any, where: str) -> dict[str, Any] | None:
         check.fail(where, f"must be an object, got {type(entry).__name__}")
         return None
     keys: dict[str, Any] = {}
+    written: dict[str, str] = {}  # each key as spelt (``state``): a problem names it so
     before = len(check.problems)
     for key, value in entry.items():
         canonical = next((k for k in ACCEPTOR_KEYS if k.lower() == str(key).lower()), None)
@@ -345,18 +357,23 @@ def _acceptor(check: Checker, entry: Any, where: str) -> dict[str, Any] | None:
             check.fail(f"{where}.{key}", f"{canonical} is given twice")
         else:
             keys[canonical] = value
-    state = _one_of(check, keys, "State", STATES, where)
-    matcher = _one_of(check, keys, "Matcher", MATCHERS, where)
+            written[canonical] = str(key)
+
+    def at(key: str) -> str:
+        return f"{where}.{written.get(key, key)}"
+
+    state = _one_of(check, keys, "State", STATES, at("State"))
+    matcher = _one_of(check, keys, "Matcher", MATCHERS, at("Matcher"))
     argument = keys.get("Argument")
     if matcher in ("path", "pathAll", "pathAny"):
-        argument = _jmespath(check, argument, f"{where}.Argument", required=True)
+        argument = _jmespath(check, argument, at("Argument"), required=True)
     elif argument is not None and matcher is not None:
-        check.fail(f"{where}.Argument", f"is only used with the path matchers, not {matcher}")
+        check.fail(at("Argument"), f"is only used with the path matchers, not {matcher}")
     if "Expected" not in keys or keys["Expected"] is None:
-        check.fail(f"{where}.Expected", "is required")
+        check.fail(at("Expected"), "is required")
     expected = expected_value(keys.get("Expected"), matcher)
     if matcher == "status" and (isinstance(expected, bool) or not isinstance(expected, int)):
-        check.fail(f"{where}.Expected", f"{expected!r} is not an HTTP status code such as 200")
+        check.fail(at("Expected"), f"{expected!r} is not an HTTP status code such as 200")
     if len(check.problems) > before or state is None or matcher is None:
         return None
     acceptor = {"state": state, "matcher": matcher, "expected": expected}
@@ -369,14 +386,15 @@ def _acceptor(check: Checker, entry: Any, where: str) -> dict[str, Any] | None:
 def _one_of(
     check: Checker, keys: Mapping[str, Any], key: str, allowed: tuple[str, ...], where: str
 ) -> str | None:
+    """``keys[key]`` if it is one of ``allowed`` (any case); ``where`` is its path."""
     value = keys.get(key)
     if not isinstance(value, str):
-        check.fail(f"{where}.{key}", f"is required, one of {', '.join(allowed)}")
+        check.fail(where, f"is required, one of {', '.join(allowed)}")
         return None
     found = next((a for a in allowed if a.lower() == value.strip().lower()), None)
     if found is None:
         check.fail(
-            f"{where}.{key}",
+            where,
             f"{value[:100]!r} is not one of {', '.join(allowed)}" + closest(value, list(allowed)),
         )
     return found
@@ -413,6 +431,21 @@ def _outputs(check: Checker, raw: Mapping[str, Any]) -> tuple[tuple[str, str], .
         elif _jmespath(check, expression, where, required=True):
             outputs.append((str(name), str(expression)))
     return tuple(outputs)
+
+
+def output_names(raw: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The ``Fn::GetAtt`` attributes a WaitFor with these properties answers with (the
+    Data of its SUCCESS, ``waiter.outputs_of``): the names in its ``Outputs``, nothing
+    else. None when ``Outputs`` is not an object: the parser rejects it, or (a template
+    checker's view) it is known only at deploy time. In 12-hour mode the SUCCESS comes
+    before the wait ends and carries them only if the condition held at the first poll;
+    the WaitCondition's Data carries them at the end."""
+    value = raw.get("Outputs")
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        return None
+    return tuple(str(name) for name in value)
 
 
 _SCALARS = {
