@@ -85,8 +85,10 @@ class WaitFor(ProviderResource):
         :param delay: between polls (``Delay``), 1 to 300 seconds; a ``Duration`` or
             whole seconds. Default: the waiter's own (15 s with your acceptors).
         :param region: where to call the service (``Region``). Default: the provider's.
-        :param role_arn: the role the provider assumes for the calls (``RoleArn``); it
-            must be listed in the provider's ``wait_for_role_arns``.
+        :param role_arn: the role the provider assumes for the calls (``RoleArn``); the
+            included provider is allowed to assume it (its ``wait_for_role_arns``, a token
+            of the same app too). With ``service_token`` nothing is added: the role must
+            be in that provider stack's WaitForRoleArns.
         :param role_external_id: its external id (``RoleExternalId``).
         :param outputs: ``{name: JMESPath}`` read from the response that succeeded
             (``Outputs``), up to 20; each is an attribute (``attribute(name)``).
@@ -134,6 +136,8 @@ class WaitFor(ProviderResource):
             provider=provider,
             service_timeout=service_timeout,
         )
+        if self.provider is not None and role_arn:
+            self.provider.allow_wait_for_role(role_arn)
         self.ref: str = self.resource.ref
         """The PhysicalResourceId (``WaitFor:<service>:<waiter or operation>:<digest>``)."""
 
