@@ -12,7 +12,7 @@ from constructs import Construct
 
 from ._resource import ProviderResource
 from ._sources import waiter_properties
-from ._values import checkable_all, seconds
+from ._values import checkable, checkable_all, seconds
 from .provider import WaitForCertificateProvider
 
 RESOURCE_TYPE: str = waiter_properties.RESOURCE_TYPE
@@ -156,5 +156,43 @@ class WaitFor(ProviderResource):
 
 def check_wait_for(raw: Mapping[str, Any]) -> waiter_properties.WaitForProperties:
     """The handler's ``parse_wait_for`` on what CloudFormation will send, tokens stood in
-    for by valid values; raises its ``PropertyError`` listing every problem."""
-    return waiter_properties.parse_wait_for(checkable_all(raw))
+    for by valid values; raises its ``PropertyError`` listing every problem.
+
+    In ``Parameters`` a token's stand-in has the type botocore's model gives its member
+    (``"true"`` for a boolean, ``[]`` for a list...): one stand-in for every type would
+    fail some (``"1"`` is not a boolean)."""
+    sent = checkable_all(raw)
+    shape = waiter_properties.input_shape(sent) if "Parameters" in raw else None
+    if shape is not None:
+        sent["Parameters"] = _checkable_parameter("Parameters", raw["Parameters"], shape)
+    return waiter_properties.parse_wait_for(sent)
+
+
+_STAND_INS: dict[str, Any] = {"boolean": "true", "list": [], "map": {}}
+"""A token's stand-in by its member's type in botocore's model; any other: ``"1"``
+(a string, or a number as CloudFormation sends it)."""
+
+
+def _checkable_parameter(key: str, value: Any, shape: Any) -> Any:
+    """``value`` made checkable along ``shape``, a token stood in for by its type's value;
+    where the value does not fit the shape, the handler says so (``checkable``)."""
+    if Token.is_unresolved(value):
+        return _stand_in(shape)
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        members = shape.members
+        return {
+            k: _checkable_parameter(k, v, members[k]) if k in members else checkable(k, v)
+            for k, v in value.items()
+        }
+    if kind == "list" and isinstance(value, list):
+        return [_checkable_parameter(key, v, shape.member) for v in value]
+    if kind == "map" and isinstance(value, dict):
+        return {k: _checkable_parameter(k, v, shape.value) for k, v in value.items()}
+    return checkable(key, value)
+
+
+def _stand_in(shape: Any) -> Any:
+    if shape.type_name == "structure":  # what it requires, each stood in for in turn
+        return {name: _stand_in(shape.members[name]) for name in shape.required_members}
+    return _STAND_INS.get(shape.type_name, "1")

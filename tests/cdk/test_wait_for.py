@@ -212,3 +212,32 @@ def test_a_wait_for_beside_a_certificate_adds_only_its_role(waits: dict[str, Any
         "Statement"
     ]
     assert statement["Resource"] == [WAITER_ROLE]
+
+
+def test_a_tokens_stand_in_has_its_parameters_type() -> None:
+    """A token for a boolean or a list parameter, alone or deep in a structure, is left
+    to the handler at deployment: its stand-in has the member's type in botocore's
+    model (``"1"`` for every type would fail a boolean), and what is known is checked."""
+    stack = new_stack()
+    dry_run = cdk.CfnParameter(stack, "DryRun", default="false").value_as_string
+    ids = cdk.CfnParameter(stack, "Ids", type="CommaDelimitedList").value_as_list
+    wait = WaitFor(
+        stack,
+        "Running",
+        service="ec2",
+        waiter="InstanceRunning",
+        parameters={
+            "DryRun": dry_run,
+            "InstanceIds": ids,
+            "Filters": [{"Name": "tag:app", "Values": [dry_run]}],
+        },
+    )
+    assert wait.properties.parameters == {
+        "DryRun": True,
+        "InstanceIds": [],
+        "Filters": [{"Name": "tag:app", "Values": ["1"]}],
+    }
+    with pytest.raises(PropertyError, match=r"Parameters\.DryRun: 'maybe' is not true or false"):
+        WaitFor(
+            stack, "Bad", service="ec2", waiter="InstanceRunning", parameters={"DryRun": "maybe"}
+        )
