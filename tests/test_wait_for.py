@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 
 from custom_resource.waiters.waiter import verdict
-from custom_resource.waiters.waiter_properties import RESOURCE_TYPE, expected_value, parse_wait_for
+from custom_resource.waiters.waiter_properties import (
+    RESOURCE_TYPE,
+    expected_value,
+    input_shape,
+    parse_wait_for,
+)
 from tests.conftest import FUNCTION_ARN, WAIT_HANDLE, World, error_answer, make_event
 from tests.lifecycle_helpers import delete_event, update_event
 
@@ -442,6 +447,18 @@ def test_an_acceptor_that_cannot_be_evaluated_fails_with_a_reason(world: World) 
         "an acceptor cannot be evaluated" in response["Reason"]
         and "length()" in (response["Reason"])
     )
+
+
+def test_the_input_shape_is_the_named_operations_by_either_form() -> None:
+    """What the CDK construct types its stand-ins for tokens by: the operation's input
+    shape, through a waiter or an operation in either case; None for an unknown one."""
+    by_waiter = input_shape({"Service": "EC2", "Waiter": "instance_running"})
+    assert by_waiter is not None and by_waiter.name == "DescribeInstancesRequest"
+    assert by_waiter.members["DryRun"].type_name == "boolean"
+    by_operation = input_shape({"Service": "s3", "Operation": "head_object", "Acceptors": []})
+    assert by_operation is not None and by_operation.name == "HeadObjectRequest"
+    assert input_shape({"Service": "s3", "Waiter": "ObjectExist"}) is None
+    assert input_shape({"Service": "nope", "Operation": "HeadObject", "Acceptors": []}) is None
 
 
 def test_botocore_lowercase_acceptor_keys_are_accepted_too() -> None:

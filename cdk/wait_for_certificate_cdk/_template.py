@@ -83,9 +83,37 @@ def apply(template: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]
     return {key: value for key, value in template.items() if value or key == "Resources"}
 
 
-def write_applied(path: Path, values: Mapping[str, Any], output: Path) -> Path:
-    output.write_text(json.dumps(applied(path, values), indent=1))
-    return output
+def write_applied(path: Path, values: Mapping[str, Any], output: Path) -> dict[str, Any]:
+    """The applied template, also written to ``output`` (for ``CfnInclude``)."""
+    result = applied(path, values)
+    output.write_text(json.dumps(result, indent=1))
+    return result
+
+
+def refs(node: Any) -> set[str]:
+    """Every name ``node`` refers to (``Ref``, ``Fn::GetAtt``, ``Condition``)."""
+    if isinstance(node, list):
+        return set().union(*map(refs, node))
+    if not isinstance(node, dict):
+        return set()
+    if len(node) == 1:
+        ((key, arg),) = node.items()
+        if key in ("Ref", "Condition") and isinstance(arg, str):
+            return {arg}
+        if key == "Fn::GetAtt":
+            return {arg[0] if isinstance(arg, list) else str(arg).split(".")[0]}
+    return set().union(*map(refs, node.values()))
+
+
+def substituted(node: Any, values: Mapping[str, Any]) -> Any:
+    """``node`` with each ``Ref`` to a name in ``values`` replaced by its value."""
+    if isinstance(node, list):
+        return [substituted(item, values) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Ref"} and node["Ref"] in values:
+        return values[node["Ref"]]
+    return {key: substituted(value, values) for key, value in node.items()}
 
 
 class _Evaluator:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import IStableListProducer, Lazy, Stack, Token
+from aws_cdk import IStableAnyProducer, IStableListProducer, Lazy, Stack, Token
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_route53 as route53
@@ -23,7 +23,7 @@ from aws_cdk import cloudformation_include as cfn_include
 from constructs import Construct
 
 from ._sources import BUILD_DIR, TEMPLATE, function_zip, version
-from ._template import write_applied
+from ._template import refs, substituted, write_applied
 
 SERVICE_TOKEN_OUTPUT = "ServiceToken"
 """The template's output that gives the ServiceToken: whatever it names (the function's
@@ -31,11 +31,17 @@ ARN, or an alias's), certificates use."""
 SINGLETON_ID = "WaitForCertificateProvider"
 """The id under a stack of the provider that certificates share."""
 FUNCTION_TYPE = "AWS::Lambda::Function"
+DEPLOY_TIME = "(known at deployment)"
+"""What a token (``role.role_arn``) stands for in the template's conditions: they may
+not refer to resources, and an entry, whatever it resolves to, makes a list non-empty."""
 
 
 @jsii.implements(IStableListProducer)
 class _Collected:
-    """A list that grows until synthesis: what the provider's certificates need."""
+    """A list that grows until synthesis: what the resources using the provider need.
+
+    A value may be a token (``role.role_arn`` of the same app): it is kept as the CDK
+    encodes it, one entry per token, and resolved with the rest of the template."""
 
     def __init__(self, initial: Sequence[str]) -> None:
         self.values: list[str] = list(initial)
@@ -46,6 +52,23 @@ class _Collected:
 
     def produce(self) -> list[str] | None:
         return list(self.values)
+
+    def literal(self) -> list[str]:
+        """The list as a condition may read it: each token stood in for."""
+        return [DEPLOY_TIME if Token.is_unresolved(v) else v for v in self.values]
+
+
+@jsii.implements(IStableAnyProducer)
+class _Condition:
+    """A condition of the template on the collected lists (``MayAssumeWaitForRoles``: is
+    WaitForRoleArns empty?), evaluated on the lists as they are at synthesis."""
+
+    def __init__(self, expression: Any, lists: dict[str, _Collected]) -> None:
+        self.expression = expression
+        self.lists = lists
+
+    def produce(self) -> Any:
+        return substituted(self.expression, {n: c.literal() for n, c in self.lists.items()})
 
 
 class WaitForCertificateProvider(Construct):
@@ -90,35 +113,44 @@ class WaitForCertificateProvider(Construct):
         :param alarm_enabled: create the alarm for last-resort answers and failed hops.
         :param alarm_topic: the SNS topic that alarm notifies (AlarmTopicArn).
         :param log_level: DEBUG, INFO, WARNING or ERROR (LogLevel).
-        :param wait_for_role_arns: roles a ``Custom::WaitFor`` may name in its RoleArn
-            (WaitForRoleArns). None: no such role.
+        :param wait_for_role_arns: roles a ``Custom::WaitFor`` may name in its RoleArn,
+            besides the ``role_arn`` of the ``WaitFor``s that use this provider (added
+            automatically). None: no role may be assumed (WaitForRoleArns).
         :param wait_for_policy_arns: managed policies of the role the provider assumes for
             a ``Custom::WaitFor`` without RoleArn (WaitForPolicyArns). None: no such role.
         """
         super().__init__(scope, id)
-        self._zones = _Collected([zone.hosted_zone_arn for zone in hosted_zones])
-        self._roles = _Collected(route53_role_arns)
+        self._lists = {
+            "HostedZoneArns": _Collected([zone.hosted_zone_arn for zone in hosted_zones]),
+            "Route53RoleArns": _Collected(route53_role_arns),
+            "WaitForRoleArns": _Collected(wait_for_role_arns),
+        }
+        """The template's lists that the resources using this provider add to: they stay
+        parameters of the included template, filled in at synthesis."""
         options: dict[str, Any] = {
             "LogRetentionInDays": log_retention_days,
             "LogKmsKeyArn": log_encryption_key.key_arn if log_encryption_key else "",
             "ReservedConcurrency": "" if reserved_concurrency is None else reserved_concurrency,
             "AlarmEnabled": "true" if alarm_enabled else "false",
             "AlarmTopicArn": alarm_topic.topic_arn if alarm_topic else "",
-            "WaitForRoleArns": list(wait_for_role_arns),
             "WaitForPolicyArns": list(wait_for_policy_arns),
         }
-        applied = BUILD_DIR / f"provider-{self.node.addr}.json"
+        path = BUILD_DIR / f"provider-{self.node.addr}.json"
+        applied = write_applied(TEMPLATE, options, path)
         self.template = cfn_include.CfnInclude(
             self,
             "Template",
-            template_file=str(write_applied(TEMPLATE, options, applied)),
+            template_file=str(path),
             preserve_logical_ids=False,
             parameters={
-                "HostedZoneArns": Lazy.list(self._zones),
-                "Route53RoleArns": Lazy.list(self._roles),
+                **{name: Lazy.list(values) for name, values in self._lists.items()},
                 "LogLevel": log_level,  # also in a Fn::Sub, which CfnInclude substitutes
             },
         )
+        for name, expression in applied.get("Conditions", {}).items():
+            if refs(expression) and refs(expression) <= set(self._lists):
+                condition = self.template.get_condition(name)
+                condition.expression = Lazy.any(_Condition(expression, self._lists))
         code = s3_assets.Asset(self, "Code", path=str(function_zip()))
         self.functions = [
             self._with_code(logical_id, code) for logical_id in _functions(self.template)
@@ -154,11 +186,15 @@ class WaitForCertificateProvider(Construct):
             resource="hostedzone",
             resource_name=hosted_zone_id.removeprefix("/hostedzone/"),
         )
-        self._zones.add(arn)
+        self._lists["HostedZoneArns"].add(arn)
 
     def allow_route53_role(self, role_arn: str) -> None:
         """Let the function assume this role (of another account) for its zones there."""
-        self._roles.add(role_arn)
+        self._lists["Route53RoleArns"].add(role_arn)
+
+    def allow_wait_for_role(self, role_arn: str) -> None:
+        """Let the function assume this role for the calls of a ``Custom::WaitFor``."""
+        self._lists["WaitForRoleArns"].add(role_arn)
 
     def _with_code(self, logical_id: str, code: s3_assets.Asset) -> lambda_.CfnFunction:
         function = self.template.get_resource(logical_id)

@@ -12,7 +12,7 @@ from constructs import Construct
 
 from ._resource import ProviderResource
 from ._sources import waiter_properties
-from ._values import checkable_all, seconds
+from ._values import checkable, checkable_all, seconds
 from .provider import WaitForCertificateProvider
 
 RESOURCE_TYPE: str = waiter_properties.RESOURCE_TYPE
@@ -85,8 +85,10 @@ class WaitFor(ProviderResource):
         :param delay: between polls (``Delay``), 1 to 300 seconds; a ``Duration`` or
             whole seconds. Default: the waiter's own (15 s with your acceptors).
         :param region: where to call the service (``Region``). Default: the provider's.
-        :param role_arn: the role the provider assumes for the calls (``RoleArn``); it
-            must be listed in the provider's ``wait_for_role_arns``.
+        :param role_arn: the role the provider assumes for the calls (``RoleArn``); the
+            included provider is allowed to assume it (its ``wait_for_role_arns``, a token
+            of the same app too). With ``service_token`` nothing is added: the role must
+            be in that provider stack's WaitForRoleArns.
         :param role_external_id: its external id (``RoleExternalId``).
         :param outputs: ``{name: JMESPath}`` read from the response that succeeded
             (``Outputs``), up to 20; each is an attribute (``attribute(name)``).
@@ -134,6 +136,8 @@ class WaitFor(ProviderResource):
             provider=provider,
             service_timeout=service_timeout,
         )
+        if self.provider is not None and role_arn:
+            self.provider.allow_wait_for_role(role_arn)
         self.ref: str = self.resource.ref
         """The PhysicalResourceId (``WaitFor:<service>:<waiter or operation>:<digest>``)."""
 
@@ -152,5 +156,43 @@ class WaitFor(ProviderResource):
 
 def check_wait_for(raw: Mapping[str, Any]) -> waiter_properties.WaitForProperties:
     """The handler's ``parse_wait_for`` on what CloudFormation will send, tokens stood in
-    for by valid values; raises its ``PropertyError`` listing every problem."""
-    return waiter_properties.parse_wait_for(checkable_all(raw))
+    for by valid values; raises its ``PropertyError`` listing every problem.
+
+    In ``Parameters`` a token's stand-in has the type botocore's model gives its member
+    (``"true"`` for a boolean, ``[]`` for a list...): one stand-in for every type would
+    fail some (``"1"`` is not a boolean)."""
+    sent = checkable_all(raw)
+    shape = waiter_properties.input_shape(sent) if "Parameters" in raw else None
+    if shape is not None:
+        sent["Parameters"] = _checkable_parameter("Parameters", raw["Parameters"], shape)
+    return waiter_properties.parse_wait_for(sent)
+
+
+_STAND_INS: dict[str, Any] = {"boolean": "true", "list": [], "map": {}}
+"""A token's stand-in by its member's type in botocore's model; any other: ``"1"``
+(a string, or a number as CloudFormation sends it)."""
+
+
+def _checkable_parameter(key: str, value: Any, shape: Any) -> Any:
+    """``value`` made checkable along ``shape``, a token stood in for by its type's value;
+    where the value does not fit the shape, the handler says so (``checkable``)."""
+    if Token.is_unresolved(value):
+        return _stand_in(shape)
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        members = shape.members
+        return {
+            k: _checkable_parameter(k, v, members[k]) if k in members else checkable(k, v)
+            for k, v in value.items()
+        }
+    if kind == "list" and isinstance(value, list):
+        return [_checkable_parameter(key, v, shape.member) for v in value]
+    if kind == "map" and isinstance(value, dict):
+        return {k: _checkable_parameter(k, v, shape.value) for k, v in value.items()}
+    return checkable(key, value)
+
+
+def _stand_in(shape: Any) -> Any:
+    if shape.type_name == "structure":  # what it requires, each stood in for in turn
+        return {name: _stand_in(shape.members[name]) for name in shape.required_members}
+    return _STAND_INS.get(shape.type_name, "1")

@@ -202,11 +202,7 @@ def parse_wait_for(raw: Mapping[str, Any]) -> WaitForProperties:
     allow_write = check.flag(raw, "AllowWriteOperation")
     outputs = _outputs(check, raw)
 
-    service = _service(check, raw)
-    model = _service_model(service) if service else None
-    waiter, operation, acceptors, default_delay = _what(check, raw, service)
-    if model is not None and operation is not None:
-        operation = _operation(check, raw, model, operation, waiter)
+    service, model, waiter, operation, acceptors, default_delay = _target(check, raw)
     if operation and not allow_write and not operation.startswith(READ_ONLY_PREFIXES):
         check.fail(
             "Operation",
@@ -237,6 +233,27 @@ def parse_wait_for(raw: Mapping[str, Any]) -> WaitForProperties:
         wait_handle=handle,
         wait_timeout=wait_timeout,
     )
+
+
+def _target(
+    check: Checker, raw: Mapping[str, Any]
+) -> tuple[str | None, Any, str | None, str | None, tuple[dict[str, Any], ...], int]:
+    """The service, its botocore model, the waiter, the operation as botocore spells it
+    (None when unknown), the acceptors and the waiter's delay."""
+    service = _service(check, raw)
+    model = _service_model(service) if service else None
+    waiter, operation, acceptors, default_delay = _what(check, raw, service)
+    if model is not None and operation is not None:
+        operation = _operation(check, raw, model, operation, waiter)
+    return service, model, waiter, operation, acceptors, default_delay
+
+
+def input_shape(raw: Mapping[str, Any]) -> Any:
+    """The botocore input shape of the operation ``raw`` names (by Waiter or Operation),
+    None when it names none: what a caller that stands in for parameter values known
+    only later (the CDK construct, for tokens) types its stand-ins by."""
+    _, model, _, operation, _, _ = _target(Checker(), raw)
+    return model.operation_model(operation).input_shape if model is not None and operation else None
 
 
 def _service(check: Checker, raw: Mapping[str, Any]) -> str | None:

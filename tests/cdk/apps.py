@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -26,6 +30,15 @@ def template(stack: cdk.Stack) -> dict[str, Any]:
     assert isinstance(app, cdk.App)
     result: dict[str, Any] = app.synth().get_stack_by_name(stack.stack_name).template
     return result
+
+
+def cfn_lint(synthesized: dict[str, Any], path: Path) -> subprocess.CompletedProcess[str]:
+    """cfn-lint on a synthesized template (written to ``path``), with the rules the
+    project ships for its custom resources."""
+    path.write_text(json.dumps(synthesized))
+    rules = Path(__file__).resolve().parents[2] / "wait_for_certificate_lint"
+    command = [str(Path(sys.executable).with_name("cfn-lint")), f"--append-rules={rules}"]
+    return subprocess.run([*command, "--", str(path)], capture_output=True, text=True)
 
 
 def service_token_output(synthesized: dict[str, Any]) -> Any:

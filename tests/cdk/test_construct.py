@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,15 @@ from wait_for_certificate_cdk.provider import SINGLETON_ID
 from custom_resource.certificates.properties import parse_properties
 from custom_resource.checks import PropertyError
 from custom_resource.version import provider_version
-from tests.cdk.apps import DNS_ROLE, ZONE_ID, new_stack, service_token_output, site, template
+from tests.cdk.apps import (
+    DNS_ROLE,
+    ZONE_ID,
+    cfn_lint,
+    new_stack,
+    service_token_output,
+    site,
+    template,
+)
 from tests.conftest import FUNCTION_ARN, World, make_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,29 +123,13 @@ def test_properties_are_sent_as_the_handler_reads_them(assertions: Template) -> 
 
 def test_template_passes_cfn_lint(synthesized: dict[str, Any], tmp_path: Path) -> None:
     """cfn-lint, with the rules the project ships for Custom::WaitForCertificate."""
-    path = tmp_path / "site.json"
-    path.write_text(json.dumps(synthesized))
-    rules = Path(__file__).resolve().parents[2] / "wait_for_certificate_lint"
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("cfn-lint")),
-            f"--append-rules={rules}",
-            "--",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = cfn_lint(synthesized, tmp_path / "site.json")
     assert result.returncode == 0, result.stdout + result.stderr
     broken = json.loads(json.dumps(synthesized))  # the rules do run: a typo is caught
     for body in broken["Resources"].values():
         if body["Type"] == "Custom::WaitForCertificate":
             body["Properties"]["DomainNmae"] = body["Properties"].pop("DomainName")
-    path.write_text(json.dumps(broken))
-    command = [str(Path(sys.executable).with_name("cfn-lint")), f"--append-rules={rules}"]
-    caught = subprocess.run([*command, "--", str(path)], capture_output=True, text=True)
-    assert "did you mean DomainName?" in caught.stdout
+    assert "did you mean DomainName?" in cfn_lint(broken, tmp_path / "broken.json").stdout
 
 
 def test_included_provider_is_provider_yaml_with_the_code_as_an_asset(
@@ -165,6 +155,9 @@ def test_included_provider_is_provider_yaml_with_the_code_as_an_asset(
         "WaitForPolicyArns": [],
     }
     expected = apply(source, {**options, **lists})
+    # The zones' ARNs are tokens (the partition): the stack evaluates the condition on
+    # them at synthesis, where the list holds one, so the policy has none left.
+    del expected["Resources"]["RecordsPolicy"]["Condition"]
     assert set(stack["Resources"]) >= set(expected["Resources"])
     for logical_id, body in expected["Resources"].items():
         found = stack["Resources"][logical_id]

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 from wait_for_certificate_cdk import Acceptor, WaitFor, WaitForCertificate
+from wait_for_certificate_cdk._template import apply
 from wait_for_certificate_cdk.provider import SINGLETON_ID
 
 from custom_resource.checks import PropertyError
 from custom_resource.waiters.waiter_properties import RESOURCE_TYPE, parse_wait_for
-from tests.cdk.apps import ZONE_ID, new_stack, service_token_output, template
+from tests.cdk.apps import ZONE_ID, cfn_lint, new_stack, service_token_output, template
 from tests.conftest import FUNCTION_ARN
 
 WAITER_ROLE = "arn:aws:iam::123456789012:role/waiter"
@@ -144,3 +148,96 @@ def test_a_service_token_includes_no_provider() -> None:
     )
     assert wait.provider is None
     assert stack.node.try_find_child(SINGLETON_ID) is None
+
+
+@pytest.fixture(scope="module")
+def roles() -> dict[str, Any]:
+    """A stack whose WaitFors name roles, none listed for the provider by hand: two with
+    a literal ARN, two with the ARN of a role of the same stack (a token)."""
+    stack = new_stack()
+    role = iam.Role(stack, "Waiter", assumed_by=iam.AccountRootPrincipal())
+    for index, role_arn in enumerate([WAITER_ROLE, WAITER_ROLE, role.role_arn, role.role_arn]):
+        WaitFor(
+            stack,
+            f"Wait{index}",
+            service="s3",
+            waiter="BucketExists",
+            parameters={"Bucket": "my-bucket"},
+            role_arn=role_arn,
+        )
+    role_id = stack.get_logical_id(role.node.default_child)
+    return {"role_id": role_id, "synthesized": template(stack)}
+
+
+def _wait_for_roles_policy(synthesized: dict[str, Any]) -> dict[str, Any]:
+    [policy] = [
+        body
+        for body in synthesized["Resources"].values()
+        if body["Type"] == "AWS::IAM::Policy"
+        and body["Properties"]["PolicyName"] == "wait-for-roles"  # WaitForRolesPolicy
+    ]
+    return policy
+
+
+def test_the_provider_may_assume_each_wait_fors_role_once(roles: dict[str, Any]) -> None:
+    """WaitForRoleArns as the provider's template uses it: the roles its function may
+    assume, each WaitFor's role_arn listed once, literal or token."""
+    policy = _wait_for_roles_policy(roles["synthesized"])
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Resource"] == [WAITER_ROLE, {"Fn::GetAtt": [roles["role_id"], "Arn"]}]
+
+
+def test_the_roles_policy_is_created_whatever_the_tokens_resolve_to(
+    roles: dict[str, Any],
+) -> None:
+    """The policy's condition (WaitForRoleArns not empty) holds at synthesis: a condition
+    may not refer to a resource, so the role's token is not in it."""
+    synthesized = roles["synthesized"]
+    condition = synthesized["Conditions"][_wait_for_roles_policy(synthesized)["Condition"]]
+    assert roles["role_id"] not in str(condition)
+    folded = apply(json.loads(json.dumps(synthesized)), {})
+    assert "Condition" not in _wait_for_roles_policy(folded), "the condition is always true"
+
+
+def test_a_stack_with_wait_for_roles_passes_cfn_lint(roles: dict[str, Any], tmp_path: Path) -> None:
+    result = cfn_lint(roles["synthesized"], tmp_path / "roles.json")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_wait_for_beside_a_certificate_adds_only_its_role(waits: dict[str, Any]) -> None:
+    """The provider shared with a certificate: the WaitFor's role, nothing else (the
+    certificate's zone is not a role, and the WaitFor without role_arn adds none)."""
+    [statement] = _wait_for_roles_policy(waits["synthesized"])["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    assert statement["Resource"] == [WAITER_ROLE]
+
+
+def test_a_tokens_stand_in_has_its_parameters_type() -> None:
+    """A token for a boolean or a list parameter, alone or deep in a structure, is left
+    to the handler at deployment: its stand-in has the member's type in botocore's
+    model (``"1"`` for every type would fail a boolean), and what is known is checked."""
+    stack = new_stack()
+    dry_run = cdk.CfnParameter(stack, "DryRun", default="false").value_as_string
+    ids = cdk.CfnParameter(stack, "Ids", type="CommaDelimitedList").value_as_list
+    wait = WaitFor(
+        stack,
+        "Running",
+        service="ec2",
+        waiter="InstanceRunning",
+        parameters={
+            "DryRun": dry_run,
+            "InstanceIds": ids,
+            "Filters": [{"Name": "tag:app", "Values": [dry_run]}],
+        },
+    )
+    assert wait.properties.parameters == {
+        "DryRun": True,
+        "InstanceIds": [],
+        "Filters": [{"Name": "tag:app", "Values": ["1"]}],
+    }
+    with pytest.raises(PropertyError, match=r"Parameters\.DryRun: 'maybe' is not true or false"):
+        WaitFor(
+            stack, "Bad", service="ec2", waiter="InstanceRunning", parameters={"DryRun": "maybe"}
+        )
