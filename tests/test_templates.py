@@ -477,6 +477,31 @@ def test_the_service_token_is_the_alias_and_never_changes(provider: dict[str, An
     assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": ["FunctionVersion", "Version"]}
 
 
+def test_the_service_token_exists_only_once_every_permission_of_the_function_does(
+    provider: dict[str, Any],
+) -> None:
+    """A stack that brings the provider along (the CDK construct) invokes the alias as soon
+    as it exists: every policy of the function's role, conditional ones under their own
+    condition, is referenced from the alias, which makes it a dependency."""
+    resources = provider["Resources"]
+    role_policies = {
+        name: r.get("Condition")
+        for name, r in resources.items()
+        if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::RolePolicy")
+        and {"Ref": "Role"} in [r["Properties"].get("RoleName"), *r["Properties"].get("Roles", [])]
+    }
+    referenced: dict[str, str | None] = {}
+    for entry in resources["Alias"]["Metadata"]["Permissions"]:
+        if "Ref" in entry:
+            referenced[entry["Ref"]] = None
+        else:
+            condition, then, otherwise = entry["Fn::If"]
+            assert otherwise == ""
+            referenced[then["Ref"]] = condition
+    assert {"CertificatesPolicy", "SelfInvokePolicy", "RecordsPolicy"} <= set(role_policies)
+    assert referenced == role_policies
+
+
 def test_every_change_publishes_a_version_that_outlives_its_replacement(
     provider: dict[str, Any],
 ) -> None:
