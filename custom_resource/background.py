@@ -126,6 +126,22 @@ MAX_SIGNAL_REASON = 3500
 """Keeps a signal, like a response, well under 4 KB; the head says what went wrong."""
 
 
+def held_complete(clients: Clients, request: CfnRequest, physical_id: str) -> bool:
+    """Whether the stack already holds its resource, complete, as ``physical_id``
+    (DescribeStackResource): CloudFormation was answered SUCCESS for it. A read that
+    fails says no."""
+    region = request.stack_id.split(":")[3]
+    try:
+        detail = clients.client("cloudformation", region).describe_stack_resource(
+            StackName=request.stack_id, LogicalResourceId=request.logical_resource_id
+        )["StackResourceDetail"]
+    except (ClientError, BotoCoreError, OutOfHopTimeError) as exc:
+        logger.warning("Cannot read the stack's resource: %s", exc)
+        return False
+    status = str(detail.get("ResourceStatus", ""))
+    return detail.get("PhysicalResourceId") == physical_id and not status.endswith("PROGRESS")
+
+
 def watch(clients: Clients, request: CfnRequest, arn: str) -> Stopped | Failed | None:
     """Whether a background wait still has a reason to go on.
 

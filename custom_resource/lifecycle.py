@@ -29,6 +29,7 @@ from .aws import Clients
 from .background import (
     answered_before,
     background_state,
+    held_complete,
     hop_cap,
     is_answered,
     pending_signal,
@@ -156,6 +157,7 @@ def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Ou
         return outcome
     if isinstance(outcome, Failed) and request.request_type == "Update" and not answered:
         outcome = abandon_replacement(request, outcome, task, runtime.clients)
+    answered = answered or _answered_early(request, outcome, props, runtime.clients)
     if answered:
         _end_background(request, outcome, context, runtime)
     elif isinstance(outcome, Done | Failed):
@@ -168,6 +170,24 @@ def run_hop(request: CfnRequest, context: LambdaContext, runtime: Runtime) -> Ou
                 request, task, props, context, runtime, hop_seconds, state, outcome
             )
     return outcome
+
+
+def _answered_early(
+    request: CfnRequest, outcome: Outcome, props: WaitOptions | None, clients: Clients
+) -> bool:
+    """12-hour mode: a Create's first hop that answered early and died before handing off
+    is retried with the original event, which does not know it answered. CloudFormation
+    does: the resource is complete, as this certificate. Then the end goes to the handle,
+    not a second answer to CloudFormation, which would go unheard."""
+    return (
+        request.request_type == "Create"
+        and request.relay is None
+        and props is not None
+        and props.wait_handle is not None
+        and isinstance(outcome, Done | Failed)
+        and outcome.physical_id is not None
+        and held_complete(clients, request, outcome.physical_id)
+    )
 
 
 def _signals_at_once(request: CfnRequest, outcome: Outcome, props: WaitOptions | None) -> bool:

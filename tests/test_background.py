@@ -17,7 +17,13 @@ from custom_resource.relay_state import RELAY_KEY
 from custom_resource.response import ResponseNotDeliveredError, UnsafeResponseURLError
 from custom_resource.settings import Settings
 from tests.conftest import WAIT_HANDLE, World, error_answer, make_event
-from tests.lifecycle_helpers import create, delete_event, destination_record, update_event
+from tests.lifecycle_helpers import (
+    Crash,
+    create,
+    delete_event,
+    destination_record,
+    update_event,
+)
 from tests.test_responder import answer
 
 HOURS = 3600
@@ -421,6 +427,34 @@ def test_a_refused_hand_off_after_the_answer_signals_and_never_fails_the_answeri
     assert [b["Status"] for b in world.sink.bodies] == ["SUCCESS"]
     [signal] = world.signals.bodies
     assert signal["Status"] == "FAILURE" and "re-invoke" in signal["Reason"]
+
+
+def test_a_first_hop_that_died_after_its_early_answer_is_retried_into_a_signal(
+    world: World,
+) -> None:
+    """The answering hop dies at its hand-off (the process, not a refusal it could catch):
+    Lambda retries the original event, which does not know it was answered. The stack
+    does: the retry, finding the certificate FAILED, signals the handle instead of giving
+    CloudFormation a second answer nobody hears."""
+    died: list[bool] = []
+
+    def die_once(params: dict[str, Any]) -> Any:
+        if not died:
+            died.append(True)
+            raise Crash("the process ends at the hand-off")
+        return None
+
+    world.hooks["lambda.Invoke"] = die_once
+    world.stack_holds()
+    event = make_event(DomainName="example.com", WaitConditionHandle=WAIT_HANDLE)
+    world.clock.at(30, lambda: world.set_status("FAILED", reason="CAA_ERROR"))
+
+    invocations = world.lam.run(event)
+
+    assert [i.outcome for i in invocations][:1] != ["returned"], "the first one died"
+    assert [b["Status"] for b in world.sink.bodies] == ["SUCCESS"]
+    [signal] = world.signals.bodies
+    assert signal["Status"] == "FAILURE" and "CAA_ERROR" in signal["Reason"]
 
 
 def test_a_handle_the_provider_does_not_signal_fails_the_hop_loudly(
