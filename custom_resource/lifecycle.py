@@ -369,11 +369,16 @@ def abandon_replacement(
     CloudFormation ignores the PhysicalResourceId of a FAILED Update, so a replacement
     certificate would otherwise leak. Only a certificate this request created is deleted:
     the one its task requested, or, when no task lived to say (Lambda gave up on the hop,
-    the relay state is of another version), those whose tags name this request.
+    the relay state is of another version), those whose tags name this request; never
+    one the stack already holds (another delivery of the request answered SUCCESS first).
     """
     kept = request.physical_resource_id
     try:
-        replacements = [arn for arn in _replacements(request, task, clients) if arn != kept]
+        replacements = [
+            arn
+            for arn in _replacements(request, task, clients)
+            if arn != kept and not held_complete(clients, request, arn)
+        ]
     except Exception as exc:
         logger.exception("Could not look for the replacement certificate")
         return Failed(f"{failed.reason} (could not look for a replacement: {exc})", kept)

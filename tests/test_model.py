@@ -276,6 +276,7 @@ class StackModel(RuleBasedStateMachine):
         """Per RequestId: the highest hop number any of its invocations ran."""
         self.given_up: set[str] = set()
         self.duplicated: set[str] = set()
+        self.updates: set[str] = set()
         """Requests Lambda delivered twice: two chains, each answering on its own."""
         self.waits: dict[str, Wait] = {}
         """Per RequestId: the WaitCondition it opened (12-hour mode)."""
@@ -453,6 +454,8 @@ class StackModel(RuleBasedStateMachine):
         props = event["ResourceProperties"]
         timeout = int(props.get("ServiceTimeout", 3600))
         self.signed[request_id] = (world.clock(), timeout)
+        if event["RequestType"] == "Update":
+            self.updates.add(request_id)
         if opens_wait and "WaitConditionHandle" in props:
             wait = props.get("WaitTimeout", "")
             seconds = int(wait) if wait.isdecimal() and len(wait) < 6 else MAX_WAIT
@@ -749,7 +752,15 @@ class StackModel(RuleBasedStateMachine):
                 # give-up, a poll just before ISSUED) need not happen to the other: they
                 # may differ in Status, never in the resource they name, so nothing leaks
                 # whichever answer CloudFormation acts on (the first it reads).
-                assert _same_resource(body, first), f"two resources: {first} and {body}"
+                # A FAILED Update names no resource: CloudFormation keeps the old one (and
+                # the stack must still hold what a first SUCCESS named: checked below).
+                failed_update = body["RequestId"] in self.updates and "FAILED" in (
+                    body["Status"],
+                    first["Status"],
+                )
+                assert failed_update or _same_resource(body, first), (
+                    f"two resources: {first} and {body}"
+                )
             else:
                 assert _decision(body) == _decision(first), f"two answers: {first} and {body}"
 

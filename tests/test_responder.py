@@ -146,6 +146,25 @@ def crash_once() -> Any:
     return after
 
 
+def test_a_responder_leaves_the_replacement_another_delivery_answered_with(
+    world: World,
+) -> None:
+    """Lambda delivered the Update twice: one chain answered SUCCESS with the replacement,
+    the stack holds it; Lambda gave up on the other, whose responder must not delete it."""
+    old_arn, props = create(world, DomainName="example.com")
+    update = update_event(old_arn, props, DomainName="example.org")
+    world.issue_after(world.clock.elapsed + 30)
+    world.lam.run(update)
+    replacement = world.sink.last["PhysicalResourceId"]
+    assert world.sink.last["Status"] == "SUCCESS" and replacement != old_arn
+    world.stack_holds()
+
+    answer(world, destination_record(update))
+
+    assert replacement in [c.arn for c in world.certificates()]
+    assert "was deleted" not in world.sink.last["Reason"]
+
+
 def test_a_delete_answers_its_own_id(world: World) -> None:
     arn, props = create(world, DomainName="example.com")
     sent = len(world.sink.bodies)
