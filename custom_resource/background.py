@@ -126,16 +126,27 @@ MAX_SIGNAL_REASON = 3500
 """Keeps a signal, like a response, well under 4 KB; the head says what went wrong."""
 
 
-def held_complete(clients: Clients, request: CfnRequest, physical_id: str) -> bool:
-    """Whether the stack already holds its resource, complete, as ``physical_id``
-    (DescribeStackResource): CloudFormation was answered SUCCESS for it. A read that
-    fails says no."""
+READ_FAILURES = (ClientError, BotoCoreError, OutOfHopTimeError)
+"""What a read of the stack may raise: throttling, a 5xx, a network fault, a missing
+permission, too little hop time, or (ValidationError) a stack or resource that is gone."""
+
+
+def stack_resource(clients: Clients, request: CfnRequest) -> dict[str, Any]:
+    """The stack's resource of this request as CloudFormation holds it now
+    (DescribeStackResource): its PhysicalResourceId and ResourceStatus."""
     region = request.stack_id.split(":")[3]
+    detail: dict[str, Any] = clients.client("cloudformation", region).describe_stack_resource(
+        StackName=request.stack_id, LogicalResourceId=request.logical_resource_id
+    )["StackResourceDetail"]
+    return detail
+
+
+def held_complete(clients: Clients, request: CfnRequest, physical_id: str) -> bool:
+    """Whether the stack already holds its resource, complete, as ``physical_id``:
+    CloudFormation was answered SUCCESS for it. A read that fails says no."""
     try:
-        detail = clients.client("cloudformation", region).describe_stack_resource(
-            StackName=request.stack_id, LogicalResourceId=request.logical_resource_id
-        )["StackResourceDetail"]
-    except (ClientError, BotoCoreError, OutOfHopTimeError) as exc:
+        detail = stack_resource(clients, request)
+    except READ_FAILURES as exc:
         logger.warning("Cannot read the stack's resource: %s", exc)
         return False
     status = str(detail.get("ResourceStatus", ""))
@@ -153,12 +164,9 @@ def watch(clients: Clients, request: CfnRequest, arn: str) -> Stopped | Failed |
     fault, a missing permission, too little hop time), and not a resource still in
     progress, whose id CloudFormation may not have taken from the answer yet.
     """
-    region = request.stack_id.split(":")[3]
     try:
-        detail = clients.client("cloudformation", region).describe_stack_resource(
-            StackName=request.stack_id, LogicalResourceId=request.logical_resource_id
-        )["StackResourceDetail"]
-    except (ClientError, BotoCoreError, OutOfHopTimeError) as exc:
+        detail = stack_resource(clients, request)
+    except READ_FAILURES as exc:
         if error_code(exc) == "ValidationError":  # the stack or the resource is gone
             return Stopped(f"the stack no longer holds {request.logical_resource_id}")
         logger.warning("Cannot read the stack's resource, waiting on: %s", exc)
