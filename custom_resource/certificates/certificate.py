@@ -249,10 +249,12 @@ class DeleteCertificate:
                 return Done(self.arn, reason=left_alone(self.arn, self.stack_id))
             memo = {**memo, "Owned": True}
         if self.props and self.props.remove_validation_records and "Records" not in memo:
-            memo = {**memo, "Records": self._records_to_remove()}
-            if self.records_first and not self._in_use_by_anything():
-                remove_unshared_records(self.clients, region, memo["Records"], but=self.arn)
-                memo = {**memo, "Records": []}
+            certificate = describe_if_exists(self.clients, self.arn)
+            records = validation_records(self.clients, self.props, certificate)
+            if self.records_first and not (certificate or {}).get("InUseBy"):
+                remove_unshared_records(self.clients, region, records, but=self.arn)
+                records = []
+            memo = {**memo, "Records": records}
         try:
             self.clients.acm(region).delete_certificate(CertificateArn=self.arn)
         except ClientError as exc:
@@ -269,10 +271,6 @@ class DeleteCertificate:
         assert self.props is not None
         certificate = describe_if_exists(self.clients, self.arn)
         return validation_records(self.clients, self.props, certificate)
-
-    def _in_use_by_anything(self) -> bool:
-        certificate = describe_if_exists(self.clients, self.arn)
-        return bool(certificate and certificate.get("InUseBy"))
 
     def _in_use_by(self) -> str:
         certificate = describe_if_exists(self.clients, self.arn)
